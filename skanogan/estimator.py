@@ -1,0 +1,704 @@
+"""The :class:`LatentRegularizedGAN` estimator: validation and orchestration only.
+
+It reads top to bottom as: validate, build the networks, train, fit the threshold. The layers
+are in :mod:`skanogan.networks`, the loss terms in :mod:`skanogan.losses`, one epoch of training
+in :mod:`skanogan.training` and the scores in :mod:`skanogan.scoring`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.special import erf
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skanogan._device import (
+    device_for_unpickling,
+    resolve_amp_dtype,
+    resolve_device,
+    state_to_cpu,
+    to_device,
+)
+from skanogan._shapes import ImageGeometry, PixelScaler, resolve_image_shape
+from skanogan._validation import (
+    BOOL,
+    DEVICE,
+    RANDOM_STATE,
+    ImageShape,
+    Interval,
+    Options,
+    check_params,
+)
+from skanogan.losses import ADVERSARIAL_LOSSES
+from skanogan.networks import GANetworks, build_networks
+from skanogan.scoring import (
+    SCORE_TYPES,
+    Reconstruction,
+    ScoreScaler,
+    image_score,
+    latent_score,
+    pixel_error,
+    reconstruct_batch,
+)
+from skanogan.training import TrainConfig, make_optimizers, train_epoch
+
+__all__ = ["ImageShapeWarning", "LatentRegularizedGAN"]
+
+_NETWORKS = ("encoder_", "decoder_", "aux_encoder_", "discriminator_")
+
+
+class ImageShapeWarning(UserWarning):
+    """2-D input whose feature count looks like a flattened image, but ``image_shape`` is ``None``."""
+
+
+def _looks_like_flat_image(n_features: int) -> bool:
+    for channels in (1, 3):
+        side = math.isqrt(n_features // channels)
+        if side >= 8 and channels * side * side == n_features:
+            return True
+    return False
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
+    """Latent Regularized Adversarial Network for image anomaly detection.
+
+    Trained on normal samples only. An encoder ``G_e`` maps an image ``x`` to a code ``z``, a
+    decoder ``G_d`` reconstructs ``x_rec`` from it, an auxiliary encoder ``G_e'`` re-encodes
+    ``x_rec`` to ``z_rec``, and a discriminator ``D`` tells ``x`` from ``x_rec``. The generator
+    minimises ``w_irec * L_irec + w_adv * L_adv + w_zrec * L_zrec + w_rank * L_rank`` (paper
+    eq. 1, formulas in :mod:`skanogan.losses`); a weight of 0 switches its term off. Samples that
+    the model reconstructs badly, in latent space by default, are anomalous.
+
+    Scores follow PyOD: :meth:`decision_function` is higher for more anomalous samples and
+    :meth:`predict` returns 0 (inlier) or 1 (outlier); :meth:`score_samples` keeps
+    scikit-learn's sign (higher = more normal). With labels 1 = anomaly,
+    ``scoring="roc_auc"`` is correct in :class:`~sklearn.model_selection.GridSearchCV`.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=None
+        ``(H, W)`` or ``(C, H, W)`` of the images when ``X`` is 2-D ``(n_samples, C*H*W)``
+        (channels first). Leave ``None`` for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input,
+        whose shape is read from ``X``. A 2-D ``X`` with ``image_shape=None`` is tabular data and
+        is modelled with MLP versions of the four networks (an :class:`ImageShapeWarning` is
+        raised when its feature count looks like a flattened image). Every side must be at
+        least 2 pixels; sides below 16 are resized up and images are edge-padded to a
+        power-of-two square, an invertible mapping described in :mod:`skanogan._shapes`.
+    latent_dim : int, default=100
+        Size of the code ``z``.
+    base_channels : int, default=64
+        Width of the first conv layer (doubling at every halving of the image); for tabular
+        data the MLPs' hidden widths are ``4 * base_channels`` and ``2 * base_channels``.
+    adversarial_loss : {"feature_matching", "bce"}, default="feature_matching"
+        Generator's adversarial term: GANomaly's feature matching on D's penultimate features
+        (stable), or the paper's eq. 3 in its non-saturating BCE form.
+    w_irec, w_adv, w_zrec, w_rank : float, default=1, 5, 1, 0.05
+        Weights of the image reconstruction (L1), adversarial, latent reconstruction (L2) and
+        low-rank terms (the paper's ``w_i, w_a, w_z, w_o``). At least one must be positive.
+        With ``w_zrec=0`` the auxiliary encoder is never trained, so the latent score compares
+        ``z`` with an untrained encoding: use ``score_type="image"`` then.
+    rank : int, default=0
+        Singular values of the batch latent matrix kept free by ``L_rank``; the term penalises
+        the sum of the others (``rank=0``: the nuclear norm). Must be below ``latent_dim``.
+    score_type : {"latent", "image", "combined"}, default="latent"
+        ``"latent"``: mean ``(z - z_rec)**2`` (the paper's score). ``"image"``: mean
+        ``|x - x_rec|`` over pixels. ``"combined"``: their sum after standardising each with the
+        mean and standard deviation of the training scores.
+    contamination : float in (0, 0.5], default=0.1
+        Expected proportion of outliers; sets ``threshold_`` at the ``1 - contamination``
+        quantile of the training (or validation) scores, as PyOD does.
+    epochs : int, default=15
+        Passes over the training data in each call to :meth:`fit`.
+    batch_size : int, default=64
+        Training batch size, clamped to the number of training samples.
+    eval_batch_size : int, default=256
+        Batch size for scoring; results do not depend on it.
+    lr : float, default=2e-4
+        Adam learning rate for both optimizers (betas 0.5, 0.999). The paper states "0.002";
+        we read it as DCGAN's 2e-4, the rate GANomaly and DCGAN use with these betas, because
+        2e-3 is ten times the rate these architectures are known to train stably at.
+    validation_fraction : float in [0, 1), default=0.0
+        Fraction of ``X`` held out of training (at random) to set ``threshold_`` on scores of
+        normals the networks did not see. Prefer it: training scores are optimistic, so a
+        threshold from them flags too many new normals.
+    device : "auto", "cpu", "cuda", "cuda:N" or torch.device, default="auto"
+        Where the networks train and score. ``"auto"`` picks CUDA when present; an explicit
+        CUDA device on a machine without one is a ``ValueError``. Data stays on the CPU and
+        moves one batch at a time.
+    amp : "auto" or bool, default="auto"
+        Mixed precision (bfloat16 where supported, else float16 with loss scaling) on CUDA
+        only; ``"auto"`` turns it on there. ``True`` on a CPU device is a ``ValueError``.
+    verbose : int, default=0
+        0 silent, 1 a progress bar with the running losses, 2 one line per epoch.
+    warm_start : bool, default=False
+        When True and already fitted, :meth:`fit` continues training the same networks for
+        another ``epochs`` epochs instead of starting again; the pixel scaling is kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order and the validation split through local generators;
+        the global ``torch``/``numpy``/``random`` states are never reseeded. Two fits on the
+        same CPU with the same ``random_state`` give identical scores.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features (``C * H * W`` for images) seen in :meth:`fit`.
+    image_shape_ : tuple of int or None
+        ``(C, H, W)`` of the images, ``None`` for tabular data.
+    geometry_ : ImageGeometry or None
+        The resize/pad mapping between ``image_shape_`` and the network's square input.
+    pixel_scaler_ : PixelScaler
+        Per-channel minimum and maximum of the training data, mapped to ``[-1, 1]``.
+    encoder_, decoder_, aux_encoder_, discriminator_ : torch.nn.Module
+        The trained ``G_e``, ``G_d``, ``G_e'`` and ``D`` on ``device_``.
+    optimizers_ : skanogan.training.Optimizers
+        The two Adam optimizers and the grad scaler, kept for ``warm_start``.
+    device_ : torch.device
+        The device actually used.
+    history_ : list of dict
+        One dict of plain floats per epoch: ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank``
+        (unweighted), ``g_total``, ``d_loss``, ``svd_skipped`` (steps whose SVD failed or was not
+        finite, whose rank term was skipped) and ``seconds``.
+    n_iter_ : int
+        Epochs trained in total (across warm starts).
+    score_scaler_ : ScoreScaler
+        Mean and standard deviation of the latent and image training scores (used by
+        ``score_type="combined"``).
+    decision_scores_ : ndarray of shape (n_samples,)
+        Scores of the training data ``X`` (held-out samples included). Higher = more abnormal.
+    validation_scores_ : ndarray or None
+        Scores of the samples held out by ``validation_fraction``, ``None`` without.
+    threshold_ : float
+        The ``1 - contamination`` quantile of ``validation_scores_`` when there are any, else of
+        ``decision_scores_``. :meth:`predict` flags ``decision_function(X) > threshold_``.
+    labels_ : ndarray of shape (n_samples,)
+        ``decision_scores_ > threshold_`` as 0/1.
+    offset_ : float
+        ``-threshold_``, so that ``predict`` flags ``score_samples(X) < offset_``. Because
+        ``decision_function`` keeps PyOD's sign, ``decision_function = offset_ - score_samples``
+        (not scikit-learn's ``score_samples - offset_``).
+
+    See Also
+    --------
+    pyod.models.base.BaseDetector : the detector contract whose names and signs we follow.
+
+    Notes
+    -----
+    Based on "Brain Tumor Anomaly Detection Via Latent Regularized Adversarial Network" and
+    GANomaly (Akcay et al., 2018). Where the paper is vague, ``SPEC.md`` in the project says what
+    is done instead (the loss formulas, the learning rate, the score normalisation).
+
+    ``GridSearchCV`` refits the best parameters on all of ``X`` by default, anomalies
+    included. For one-class model selection, search with ``refit=False`` and a CV whose training
+    folds hold normals only, then fit ``best_params_`` on the normal samples yourself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanogan import LatentRegularizedGAN
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((32, 8, 8))
+    >>> detector = LatentRegularizedGAN(epochs=1, latent_dim=4, base_channels=4, random_state=0)
+    >>> detector.fit(X).decision_function(X[:3]).shape
+    (3,)
+    >>> detector.predict(X[:3]).dtype
+    dtype('int64')
+    """
+
+    _param_rules: dict[str, list] = {
+        "image_shape": [ImageShape()],
+        "latent_dim": [Interval(Integral, 1, None)],
+        "base_channels": [Interval(Integral, 1, None)],
+        "adversarial_loss": [Options(ADVERSARIAL_LOSSES)],
+        "w_irec": [Interval(Real, 0, None)],
+        "w_adv": [Interval(Real, 0, None)],
+        "w_zrec": [Interval(Real, 0, None)],
+        "w_rank": [Interval(Real, 0, None)],
+        "rank": [Interval(Integral, 0, None)],
+        "score_type": [Options(SCORE_TYPES)],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "epochs": [Interval(Integral, 1, None)],
+        "batch_size": [Interval(Integral, 1, None)],
+        "eval_batch_size": [Interval(Integral, 1, None)],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "device": DEVICE,
+        "amp": [Options(("auto", True, False))],
+        "verbose": [Interval(Integral, 0, 2)],
+        "warm_start": [BOOL],
+        "random_state": RANDOM_STATE,
+    }
+
+    def __init__(
+        self,
+        *,
+        image_shape: tuple[int, ...] | None = None,
+        latent_dim: int = 100,
+        base_channels: int = 64,
+        adversarial_loss: str = "feature_matching",
+        w_irec: float = 1.0,
+        w_adv: float = 5.0,
+        w_zrec: float = 1.0,
+        w_rank: float = 0.05,
+        rank: int = 0,
+        score_type: str = "latent",
+        contamination: float = 0.1,
+        epochs: int = 15,
+        batch_size: int = 64,
+        eval_batch_size: int = 256,
+        lr: float = 2e-4,
+        validation_fraction: float = 0.0,
+        device: str | torch.device = "auto",
+        amp: str | bool = "auto",
+        verbose: int = 0,
+        warm_start: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        self.image_shape = image_shape
+        self.latent_dim = latent_dim
+        self.base_channels = base_channels
+        self.adversarial_loss = adversarial_loss
+        self.w_irec = w_irec
+        self.w_adv = w_adv
+        self.w_zrec = w_zrec
+        self.w_rank = w_rank
+        self.rank = rank
+        self.score_type = score_type
+        self.contamination = contamination
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.amp = amp
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any = None) -> LatentRegularizedGAN:
+        """Train on ``X``, assumed normal, then set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+            Training samples, uint8 or float. See ``image_shape`` for the layouts.
+        y : ignored
+            Accepted for API compatibility; one-class training never uses labels.
+
+        Returns
+        -------
+        self : LatentRegularizedGAN
+        """
+        check_params(self.get_params(deep=False), self._param_rules)
+        self._check_param_combinations()
+        continuing = self.warm_start and hasattr(self, "encoder_")
+        X = self._validate_X(X, reset=not continuing)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(2**31 - 1))
+        train_idx, val_idx = self._split(X.shape[0], rng)
+
+        if not continuing:
+            self.device_ = resolve_device(self.device)
+            self.amp_dtype_ = resolve_amp_dtype(self.amp, self.device_)
+            self.pixel_scaler_ = PixelScaler.fit(X[train_idx])
+            self._initialize_networks(generator=torch.Generator().manual_seed(seed))
+            self._initialize_optimizers()
+            self.history_ = []
+            self.n_iter_ = 0
+
+        self._train(X[train_idx], torch.Generator().manual_seed(seed + self.n_iter_))
+        self._fit_threshold(X, train_idx, val_idx)
+        return self
+
+    def _check_param_combinations(self) -> None:
+        weights = (self.w_irec, self.w_adv, self.w_zrec, self.w_rank)
+        if not any(weights):
+            raise ValueError("at least one of w_irec, w_adv, w_zrec and w_rank must be positive")
+        if self.w_rank and self.rank >= self.latent_dim:
+            raise ValueError(
+                f"rank must be smaller than latent_dim ({self.latent_dim}) when w_rank > 0, "
+                f"got rank={self.rank}"
+            )
+        if not self.w_zrec and self.score_type != "image":
+            warnings.warn(
+                f"w_zrec=0 leaves the auxiliary encoder untrained, so score_type="
+                f"{self.score_type!r} compares z with an untrained encoding; "
+                "consider score_type='image'",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _split(self, n_samples: int, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of training and validation samples (sorted), with the minimum sizes checked."""
+        if n_samples < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 samples to fit, got {n_samples} sample"
+            )
+        if not self.validation_fraction:
+            return np.arange(n_samples), np.arange(0)
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        if n_samples - n_val < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {n_samples - n_val} "
+                f"of {n_samples} samples for training; at least 2 are needed"
+            )
+        order = rng.permutation(n_samples)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    def _initialize_networks(
+        self, generator: torch.Generator, states: dict[str, dict] | None = None
+    ) -> None:
+        """Build the four networks (from ``states`` when given) and move them to ``device_``."""
+        if self.image_shape_ is None:
+            self.geometry_ = None
+        else:
+            self.geometry_ = ImageGeometry.plan(self.image_shape_)
+        nets = build_networks(
+            in_channels=None if self.geometry_ is None else self.image_shape_[0],
+            image_size=None if self.geometry_ is None else self.geometry_.side,
+            n_features=self.n_features_in_,
+            latent_dim=self.latent_dim,
+            base_channels=self.base_channels,
+            generator=generator,
+        )
+        for name, module in nets.modules().items():
+            module.to(self.device_, self._dtype)
+            if states is not None:
+                module.load_state_dict(states[name + "_"])
+            setattr(self, name + "_", module)
+
+    def _initialize_optimizers(self, states: dict[str, dict] | None = None) -> None:
+        self.optimizers_ = make_optimizers(self._networks(), self.lr, self.device_, self.amp_dtype_)
+        if states is not None:
+            self.optimizers_.generator.load_state_dict(states["generator"])
+            self.optimizers_.discriminator.load_state_dict(states["discriminator"])
+            self.optimizers_.scaler.load_state_dict(states["scaler"])
+
+    def _networks(self) -> GANetworks:
+        return GANetworks(*(getattr(self, name) for name in _NETWORKS))
+
+    def _train(self, X: np.ndarray, generator: torch.Generator) -> None:
+        """Run ``epochs`` epochs on ``X``, appending to ``history_``."""
+        config = TrainConfig(
+            w_irec=float(self.w_irec),
+            w_adv=float(self.w_adv),
+            w_zrec=float(self.w_zrec),
+            w_rank=float(self.w_rank),
+            rank=int(self.rank),
+            adversarial_loss=self.adversarial_loss,
+            amp_dtype=self.amp_dtype_,
+        )
+        batch_size = min(self.batch_size, X.shape[0])
+        # BatchNorm cannot train on one sample: a last batch of one is left out of that epoch.
+        n_batches = X.shape[0] // batch_size + (X.shape[0] % batch_size > 1)
+        nets = self._networks()
+        bar = None
+        if self.verbose == 1:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.epochs * n_batches, desc="fit", unit="batch")
+        try:
+            for _ in range(self.epochs):
+                order = torch.randperm(X.shape[0], generator=generator).numpy()
+                batches = (
+                    self._to_network(self._scaled(np.sort(order[i : i + batch_size]), X))
+                    for i in range(0, n_batches * batch_size, batch_size)
+                )
+                record = train_epoch(
+                    nets, self.optimizers_, batches, config, None if bar is None else bar.update
+                )
+                self.history_.append(record)
+                self.n_iter_ += 1
+                if bar is not None:
+                    bar.set_postfix(g_total=record["g_total"], d_loss=record["d_loss"])
+                elif self.verbose == 2:
+                    print(
+                        f"epoch {self.n_iter_}: "
+                        + " ".join(f"{key}={value:.4g}" for key, value in record.items())
+                    )
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _fit_threshold(self, X: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray) -> None:
+        latent, image = self._raw_scores(X)
+        self.score_scaler_ = ScoreScaler.fit(latent[train_idx], image[train_idx])
+        self.decision_scores_ = self._select_score(latent, image)
+        self.validation_scores_ = self.decision_scores_[val_idx] if len(val_idx) else None
+        reference = self.decision_scores_ if self.validation_scores_ is None else self.validation_scores_
+        self.threshold_ = float(np.percentile(reference, 100 * (1 - self.contamination)))
+        self.offset_ = -self.threshold_
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+
+    # ------------------------------------------------------------- inputs
+
+    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
+        """Validate ``X`` once per public call: ``(n, C, H, W)`` for images, ``(n, F)`` for tables."""
+        if isinstance(X, (list, tuple)):
+            try:
+                X = np.asarray(X)
+            except ValueError as exc:
+                raise ValueError(f"X could not be turned into an array: {exc}") from None
+        ndim = len(getattr(X, "shape", ()))
+        if ndim > 4:
+            raise ValueError(
+                "X must be 2-D (n_samples, n_features), 3-D (n_samples, H, W) or "
+                f"4-D (n_samples, C, H, W), got a {ndim}-D array of shape {X.shape}"
+            )
+        shape_in_x = None
+        if ndim in (3, 4):
+            X = np.asarray(X)
+            shape_in_x = (1, *X.shape[1:]) if ndim == 3 else tuple(X.shape[1:])
+            if ndim == 4 and X.shape[-1] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
+                raise ValueError(
+                    f"X of shape {X.shape} looks channels-last; images must be (n, C, H, W): "
+                    "pass X.transpose(0, 3, 1, 2)"
+                )
+            X = X.reshape(X.shape[0], math.prod(shape_in_x))
+        X = validate_data(self, X, reset=reset, dtype=np.float32)
+
+        if reset:
+            self.image_shape_ = self._resolve_fit_shape(shape_in_x, X.shape[1])
+        elif shape_in_x is not None and shape_in_x != self.image_shape_:
+            fitted = "tabular data" if self.image_shape_ is None else f"images {self.image_shape_}"
+            raise ValueError(f"X holds images of shape {shape_in_x}, but this model was fitted on {fitted}")
+        if self.image_shape_ is None:
+            return X
+        return X.reshape(X.shape[0], *self.image_shape_)
+
+    def _resolve_fit_shape(
+        self, shape_in_x: tuple[int, ...] | None, n_features: int
+    ) -> tuple[int, int, int] | None:
+        if self.image_shape is not None:
+            declared = resolve_image_shape(self.image_shape)
+            if shape_in_x is not None and declared != resolve_image_shape(shape_in_x):
+                raise ValueError(
+                    f"image_shape={self.image_shape!r} does not match X's images of shape {shape_in_x}"
+                )
+            if math.prod(declared) != n_features:
+                raise ValueError(
+                    f"X has {n_features} features, but image_shape={self.image_shape!r} "
+                    f"needs {math.prod(declared)}"
+                )
+            return declared
+        if shape_in_x is not None:
+            return resolve_image_shape(shape_in_x)
+        if _looks_like_flat_image(n_features):
+            warnings.warn(
+                f"X is 2-D with {n_features} features and image_shape=None, so it is treated as "
+                "tabular data (MLP networks); pass image_shape=(C, H, W) if these are "
+                "flattened images",
+                ImageShapeWarning,
+                stacklevel=4,
+            )
+        return None
+
+    # ------------------------------------------------------------ batches
+
+    def _to_network(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.geometry_ is None else self.geometry_.to_network(x)
+
+    def _to_input(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.geometry_ is None else self.geometry_.to_input(x)
+
+    def _scaled(self, index: np.ndarray | slice, X: np.ndarray) -> torch.Tensor:
+        """One batch of ``X`` on ``device_``, scaled to the network's range, at input resolution."""
+        return self.pixel_scaler_.transform(to_device(X[index], self.device_, self._dtype))
+
+    @property
+    def _dtype(self) -> torch.dtype:
+        # BLAS picks other kernels for other batch sizes, so float32 scores of the MLPs differ
+        # by ~1e-7 with the batch size; the tabular networks are small enough to run in float64.
+        return torch.float64 if self.geometry_ is None else torch.float32
+
+    def _map_batches(self, X: np.ndarray, fn: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
+        """Apply ``fn`` to every scaled batch in eval mode and inference mode; concatenate on CPU."""
+        nets = self._networks()
+        for module in nets.modules().values():
+            module.eval()
+        outputs: list[np.ndarray] = []
+        with (
+            torch.inference_mode(),
+            torch.autocast(
+                self.device_.type, dtype=self.amp_dtype_, enabled=self.amp_dtype_ is not None
+            ),
+        ):
+            for start in range(0, X.shape[0], self.eval_batch_size):
+                x = self._scaled(slice(start, start + self.eval_batch_size), X)
+                outputs.append(fn(x).cpu().numpy())
+        return np.concatenate(outputs)
+
+    def _reconstruct(self, x: torch.Tensor) -> Reconstruction:
+        return reconstruct_batch(self._networks(), x, self._to_network, self._to_input)
+
+    def _raw_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def both(x: torch.Tensor) -> torch.Tensor:
+            rec = self._reconstruct(x)
+            return torch.stack([latent_score(rec.z, rec.z_rec), image_score(x, rec.x_rec)], dim=1)
+
+        scores = self._map_batches(X, both).astype(np.float64, copy=False)
+        return scores[:, 0], scores[:, 1]
+
+    def _select_score(self, latent: np.ndarray, image: np.ndarray) -> np.ndarray:
+        if self.score_type == "latent":
+            return latent
+        if self.score_type == "image":
+            return image
+        return self.score_scaler_.combine(latent, image)
+
+    # ------------------------------------------------------------ scoring
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Anomaly score of each sample: higher = more anomalous (PyOD's sign).
+
+        The score is the one chosen by ``score_type``. It depends only on the sample and the
+        fitted model: not on the batch size, the order of samples, or the other samples.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples in any layout accepted by :meth:`fit`, with the fitted image shape.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float64
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._select_score(*self._raw_scores(X))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Normality of each sample: ``-decision_function(X)``, higher = more normal (scikit-learn's sign).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), float64
+        """
+        return -self.decision_function(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Label each sample 0 (inlier) or 1 (outlier): ``decision_function(X) > threshold_``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int64
+        """
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
+        """Outlier probability, as PyOD computes it from the training scores.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples to score.
+        method : {"linear", "unify"}, default="linear"
+            ``"linear"``: min–max scaling by the training scores ``decision_scores_``, clipped
+            to [0, 1]. ``"unify"``: Gaussian scaling, ``erf((s - mean) / (std * sqrt(2)))``
+            with the mean and std of ``decision_scores_``, clipped to [0, 1] (Kriegel et al.,
+            2011).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Column 0 is the inlier probability, column 1 the outlier probability.
+        """
+        if method not in ("linear", "unify"):
+            raise ValueError(f"method must be 'linear' or 'unify', got {method!r}")
+        scores = self.decision_function(X)
+        train = self.decision_scores_
+        if method == "linear":
+            span = train.max() - train.min()
+            outlier = (scores - train.min()) / (span if span > 0 else 1.0)
+        else:
+            std = train.std()
+            outlier = erf((scores - train.mean()) / ((std if std > 0 else 1.0) * np.sqrt(2)))
+        outlier = np.clip(outlier, 0.0, 1.0)
+        return np.column_stack([1.0 - outlier, outlier])
+
+    # --------------------------------------------------------- inspection
+
+    def encode(self, X: Any) -> np.ndarray:
+        """The latent code ``z = G_e(x)`` of each sample.
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, latent_dim), float32
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map_batches(X, lambda x: self.encoder_(self._to_network(x)))
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """The reconstruction ``x_rec = G_d(G_e(x))`` in the input's layout, resolution and units.
+
+        Returns
+        -------
+        x_rec : ndarray of the same shape as ``X``, float32
+            Padding removed, resizing undone, and the pixel scaling learned in :meth:`fit`
+            inverted, so ``x_rec`` can be compared with ``X`` directly.
+        """
+        check_is_fitted(self)
+        validated = self._validate_X(X, reset=False)
+        x_rec = self._map_batches(
+            validated, lambda x: self.pixel_scaler_.inverse_transform(self._reconstruct(x).x_rec)
+        )
+        return x_rec.reshape(np.shape(X))
+
+    def anomaly_map(self, X: Any) -> np.ndarray:
+        """Per-pixel ``|x - x_rec|`` at the input's resolution, averaged over channels.
+
+        Measured in the network's ``[-1, 1]`` units, so maps of different inputs are comparable;
+        its mean over pixels is the ``"image"`` score.
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W), float32
+            For tabular data, shape (n_samples, n_features): the per-feature error.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map_batches(X, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
+
+    # -------------------------------------------------------- persistence
+
+    def __getstate__(self) -> dict[str, Any]:
+        # object.__getstate__ hands back the live __dict__: copy it before taking networks out.
+        state = dict(super().__getstate__())
+        if "encoder_" in state:
+            state["_network_states"] = {
+                name: state_to_cpu(state.pop(name).state_dict()) for name in _NETWORKS
+            }
+            optimizers = state.pop("optimizers_")
+            state["_optimizer_states"] = {
+                "generator": state_to_cpu(optimizers.generator.state_dict()),
+                "discriminator": state_to_cpu(optimizers.discriminator.state_dict()),
+                "scaler": optimizers.scaler.state_dict(),
+            }
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        network_states = state.pop("_network_states", None)
+        optimizer_states = state.pop("_optimizer_states", None)
+        super().__setstate__(state)
+        if network_states is None:
+            return
+        self.device_ = device_for_unpickling(self.device_)
+        if self.device_.type != "cuda":
+            self.amp_dtype_ = None
+        self._initialize_networks(torch.Generator(), states=network_states)
+        self._initialize_optimizers(states=optimizer_states)
