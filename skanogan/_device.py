@@ -32,10 +32,11 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type != "cuda":
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     if not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available on this machine")
+        raise ValueError(f"device={device!r} was requested, but CUDA is not available here")
     if resolved.index is not None and resolved.index >= torch.cuda.device_count():
         raise ValueError(
-            f"device={device!r} was requested but only {torch.cuda.device_count()} CUDA device(s) exist"
+            f"device={device!r} was requested, but only {torch.cuda.device_count()} "
+            "CUDA device(s) exist"
         )
     return resolved
 
@@ -79,17 +80,22 @@ def state_to_cpu(state: Any) -> Any:
 
 
 def device_for_unpickling(fitted_on: torch.device) -> torch.device:
-    """Where a model fitted on ``fitted_on`` goes when unpickled here (CPU, with a warning, if CUDA is gone)."""
+    """Where a model fitted on ``fitted_on`` goes when unpickled here.
+
+    A CUDA model goes to the CPU, with a :class:`DeviceWarning`, when CUDA is not available.
+    """
     if fitted_on.type == "cuda" and not torch.cuda.is_available():
         warnings.warn(
-            f"this model was fitted on {fitted_on}, but CUDA is not available: it is loaded on the CPU",
+            f"this model was fitted on {fitted_on}, but CUDA is not available: "
+            "it is loaded on the CPU",
             DeviceWarning,
             stacklevel=3,
         )
         return torch.device("cpu")
     if fitted_on.type == "cuda" and (fitted_on.index or 0) >= torch.cuda.device_count():
         warnings.warn(
-            f"this model was fitted on {fitted_on}, which does not exist here: it is loaded on cuda:0",
+            f"this model was fitted on {fitted_on}, which does not exist here: "
+            "it is loaded on cuda:0",
             DeviceWarning,
             stacklevel=3,
         )

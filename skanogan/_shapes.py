@@ -83,7 +83,7 @@ class ImageGeometry:
 
 
 def resolve_image_shape(image_shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """``(H, W)`` or ``(C, H, W)`` → ``(C, H, W)``; a side or channel count below its minimum is an error."""
+    """``(H, W)`` or ``(C, H, W)`` → ``(C, H, W)``; a side below 2 pixels is an error."""
     shape = tuple(int(s) for s in image_shape)
     if len(shape) == 2:
         shape = (1, *shape)

@@ -11,7 +11,7 @@ import math
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -56,7 +56,7 @@ _NETWORKS = ("encoder_", "decoder_", "aux_encoder_", "discriminator_")
 
 
 class ImageShapeWarning(UserWarning):
-    """2-D input whose feature count looks like a flattened image, but ``image_shape`` is ``None``."""
+    """2-D input whose feature count looks like a flattened image, with ``image_shape=None``."""
 
 
 def _looks_like_flat_image(n_features: int) -> bool:
@@ -216,7 +216,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
     dtype('int64')
     """
 
-    _param_rules: dict[str, list] = {
+    _param_rules: ClassVar[dict[str, list]] = {
         "image_shape": [ImageShape()],
         "latent_dim": [Interval(Integral, 1, None)],
         "base_channels": [Interval(Integral, 1, None)],
@@ -439,7 +439,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         self.score_scaler_ = ScoreScaler.fit(latent[train_idx], image[train_idx])
         self.decision_scores_ = self._select_score(latent, image)
         self.validation_scores_ = self.decision_scores_[val_idx] if len(val_idx) else None
-        reference = self.decision_scores_ if self.validation_scores_ is None else self.validation_scores_
+        reference = self.decision_scores_ if len(val_idx) == 0 else self.validation_scores_
         self.threshold_ = float(np.percentile(reference, 100 * (1 - self.contamination)))
         self.offset_ = -self.threshold_
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
@@ -447,7 +447,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
     # ------------------------------------------------------------- inputs
 
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        """Validate ``X`` once per public call: ``(n, C, H, W)`` for images, ``(n, F)`` for tables."""
+        """Validate ``X`` ``(n, C, H, W)`` for images, ``(n, F)`` for tables."""
         if isinstance(X, (list, tuple)):
             try:
                 X = np.asarray(X)
@@ -475,7 +475,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             self.image_shape_ = self._resolve_fit_shape(shape_in_x, X.shape[1])
         elif shape_in_x is not None and shape_in_x != self.image_shape_:
             fitted = "tabular data" if self.image_shape_ is None else f"images {self.image_shape_}"
-            raise ValueError(f"X holds images of shape {shape_in_x}, but this model was fitted on {fitted}")
+            raise ValueError(
+                f"X holds images of shape {shape_in_x}, but this model was fitted on {fitted}"
+            )
         if self.image_shape_ is None:
             return X
         return X.reshape(X.shape[0], *self.image_shape_)
@@ -487,7 +489,8 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             declared = resolve_image_shape(self.image_shape)
             if shape_in_x is not None and declared != resolve_image_shape(shape_in_x):
                 raise ValueError(
-                    f"image_shape={self.image_shape!r} does not match X's images of shape {shape_in_x}"
+                    f"image_shape={self.image_shape!r} does not match the images in X, "
+                    f"of shape {shape_in_x}"
                 )
             if math.prod(declared) != n_features:
                 raise ValueError(
@@ -526,7 +529,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         return torch.float64 if self.geometry_ is None else torch.float32
 
     def _map_batches(self, X: np.ndarray, fn: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
-        """Apply ``fn`` to every scaled batch in eval mode and inference mode; concatenate on CPU."""
+        """Apply ``fn`` to every scaled batch in eval and inference mode; concatenate on CPU."""
         nets = self._networks()
         for module in nets.modules().values():
             module.eval()
@@ -582,7 +585,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         return self._select_score(*self._raw_scores(X))
 
     def score_samples(self, X: Any) -> np.ndarray:
-        """Normality of each sample: ``-decision_function(X)``, higher = more normal (scikit-learn's sign).
+        """Normality of each sample: ``-decision_function(X)``, higher = more normal.
+
+        This is scikit-learn's sign, as in :class:`~sklearn.ensemble.IsolationForest`.
 
         Returns
         -------

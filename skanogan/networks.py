@@ -17,6 +17,7 @@ skanogan.training : one epoch of the adversarial game.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -43,7 +44,9 @@ def _check_image_size(image_size: int) -> None:
         raise ValueError(f"image_size must be a power of two >= 16, got {image_size!r}")
 
 
-def _conv_pyramid(in_channels: int, image_size: int, base_channels: int) -> tuple[nn.Sequential, int]:
+def _conv_pyramid(
+    in_channels: int, image_size: int, base_channels: int
+) -> tuple[nn.Sequential, int]:
     """Stride-2 conv blocks from ``image_size`` down to 4 × 4; returns the stack and its width."""
     layers = nn.Sequential()
     layers.add_module(
@@ -54,7 +57,9 @@ def _conv_pyramid(in_channels: int, image_size: int, base_channels: int) -> tupl
     size, channels = image_size // 2, base_channels
     while size > 4:
         out = channels * 2
-        layers.add_module(f"pyramid-{channels}-{out}-conv", nn.Conv2d(channels, out, 4, 2, 1, bias=False))
+        layers.add_module(
+            f"pyramid-{channels}-{out}-conv", nn.Conv2d(channels, out, 4, 2, 1, bias=False)
+        )
         layers.add_module(f"pyramid-{out}-batchnorm", nn.BatchNorm2d(out))
         layers.add_module(f"pyramid-{out}-relu", nn.LeakyReLU(_SLOPE, inplace=True))
         size, channels = size // 2, out
@@ -111,19 +116,23 @@ class Decoder(nn.Module):
         width = base_channels * 2 ** (n_halvings - 1)
         layers = nn.Sequential()
         layers.add_module(
-            f"initial-{latent_dim}-{width}-convt", nn.ConvTranspose2d(latent_dim, width, 4, 1, 0, bias=False)
+            f"initial-{latent_dim}-{width}-convt",
+            nn.ConvTranspose2d(latent_dim, width, 4, 1, 0, bias=False),
         )
         layers.add_module(f"initial-{width}-batchnorm", nn.BatchNorm2d(width))
         layers.add_module(f"initial-{width}-relu", nn.ReLU(inplace=True))
         size = 4
         while size < image_size // 2:
             out = width // 2
-            layers.add_module(f"pyramid-{width}-{out}-convt", nn.ConvTranspose2d(width, out, 4, 2, 1, bias=False))
+            layers.add_module(
+                f"pyramid-{width}-{out}-convt", nn.ConvTranspose2d(width, out, 4, 2, 1, bias=False)
+            )
             layers.add_module(f"pyramid-{out}-batchnorm", nn.BatchNorm2d(out))
             layers.add_module(f"pyramid-{out}-relu", nn.ReLU(inplace=True))
             size, width = size * 2, out
         layers.add_module(
-            f"final-{width}-{out_channels}-convt", nn.ConvTranspose2d(width, out_channels, 4, 2, 1, bias=False)
+            f"final-{width}-{out_channels}-convt",
+            nn.ConvTranspose2d(width, out_channels, 4, 2, 1, bias=False),
         )
         layers.add_module(f"final-{out_channels}-tanh", nn.Tanh())
         self.layers = layers
@@ -161,7 +170,7 @@ class Discriminator(nn.Module):
 
 def _mlp(sizes: list[int], out_activation: nn.Module | None) -> nn.Sequential:
     layers = nn.Sequential()
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.add_module(f"linear-{n_in}-{n_out}", nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             layers.add_module(f"batchnorm-{n_out}", nn.BatchNorm1d(n_out))
@@ -201,14 +210,18 @@ class MLPDecoder(nn.Module):
 
     def __init__(self, n_features: int, latent_dim: int, base_channels: int):
         super().__init__()
-        self.layers = _mlp([latent_dim, 2 * base_channels, 4 * base_channels, n_features], nn.Tanh())
+        self.layers = _mlp(
+            [latent_dim, 2 * base_channels, 4 * base_channels, n_features], nn.Tanh()
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.layers(z)
 
 
 class MLPDiscriminator(nn.Module):
-    """Tabular discriminator: ``(B, n_features)`` → (logit ``(B,)``, features ``(B, 2 * base_channels)``).
+    """Tabular discriminator: ``(B, n_features)`` → (logit ``(B,)``, features ``(B, 2 * width)``).
+
+    ``width`` is ``base_channels``.
 
     Examples
     --------
@@ -256,7 +269,7 @@ class GANetworks:
 
 
 def init_dcgan_weights(module: nn.Module, generator: torch.Generator) -> None:
-    """DCGAN initialisation of one layer: conv/linear weights ~ N(0, 0.02), norm weights ~ N(1, 0.02).
+    """DCGAN initialisation of one layer: weights ~ N(0, 0.02), norm scales ~ N(1, 0.02).
 
     Apply with ``network.apply(partial(init_dcgan_weights, generator=g))``; every learnable
     tensor of the layer is set, so the result depends on ``generator`` alone.

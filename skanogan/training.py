@@ -29,7 +29,16 @@ from skanogan.networks import GANetworks
 
 __all__ = ["HISTORY_KEYS", "Optimizers", "TrainConfig", "make_optimizers", "train_epoch"]
 
-HISTORY_KEYS = ("g_irec", "g_adv", "g_zrec", "g_rank", "g_total", "d_loss", "svd_skipped", "seconds")
+HISTORY_KEYS = (
+    "g_irec",
+    "g_adv",
+    "g_zrec",
+    "g_rank",
+    "g_total",
+    "d_loss",
+    "svd_skipped",
+    "seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,10 @@ def make_optimizers(
 def _train_step(
     nets: GANetworks, opt: Optimizers, x: torch.Tensor, cfg: TrainConfig
 ) -> tuple[dict[str, torch.Tensor], bool]:
-    """One G step then one D step on batch ``x``; returns detached terms and whether SVD was skipped."""
+    """One G step, then one D step, on batch ``x``.
+
+    Returns the detached loss terms and whether the rank term's SVD was skipped.
+    """
     zero = x.new_zeros(())
     terms = dict.fromkeys(("g_irec", "g_adv", "g_zrec", "g_rank"), zero)
     svd_skipped = False
@@ -89,7 +101,10 @@ def _train_step(
         if cfg.w_adv:
             d_fake, feat_fake = nets.discriminator(x_rec)
             terms["g_adv"] = adv_loss(
-                cfg.adversarial_loss, d_fake=d_fake, feat_real=feat_real.detach(), feat_fake=feat_fake
+                cfg.adversarial_loss,
+                d_fake=d_fake,
+                feat_real=feat_real.detach(),
+                feat_fake=feat_fake,
             )
             total = total + cfg.w_adv * terms["g_adv"]
         if cfg.w_zrec:
