@@ -468,16 +468,19 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
                     f"X of shape {X.shape} looks channels-last; images must be (n, C, H, W): "
                     "pass X.transpose(0, 3, 1, 2)"
                 )
+            if not reset and shape_in_x != self.image_shape_:
+                fitted = (
+                    "tabular data"
+                    if self.image_shape_ is None
+                    else f"images of shape {self.image_shape_}"
+                )
+                raise ValueError(
+                    f"X holds images of shape {shape_in_x}, but this model was fitted on {fitted}"
+                )
             X = X.reshape(X.shape[0], math.prod(shape_in_x))
         X = validate_data(self, X, reset=reset, dtype=np.float32)
-
         if reset:
             self.image_shape_ = self._resolve_fit_shape(shape_in_x, X.shape[1])
-        elif shape_in_x is not None and shape_in_x != self.image_shape_:
-            fitted = "tabular data" if self.image_shape_ is None else f"images {self.image_shape_}"
-            raise ValueError(
-                f"X holds images of shape {shape_in_x}, but this model was fitted on {fitted}"
-            )
         if self.image_shape_ is None:
             return X
         return X.reshape(X.shape[0], *self.image_shape_)

@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny images and a tiny, fast estimator configuration."""
+
+import numpy as np
+import pytest
+
+from skanogan import LatentRegularizedGAN
+
+TINY = dict(latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", random_state=0)
+
+
+@pytest.fixture
+def tiny():
+    """Factory of detectors small enough to fit in well under a second."""
+
+    def make(**params) -> LatentRegularizedGAN:
+        return LatentRegularizedGAN(**{**TINY, **params})
+
+    return make
+
+
+@pytest.fixture
+def images() -> np.ndarray:
+    """40 smooth random 1×12×12 float images (a side < 16 exercises the resize path)."""
+    rng = np.random.default_rng(0)
+    grid = np.linspace(0, 1, 12)
+    base = np.sin(6 * grid)[:, None] * np.cos(4 * grid)[None, :]
+    return (base[None] + 0.3 * rng.standard_normal((40, 12, 12))).astype(np.float32)
+
+
+@pytest.fixture
+def digits():
+    """scikit-learn's 8×8 digits as (images (n, 8, 8) float64 in [0, 16], labels)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X.reshape(-1, 8, 8), y
