@@ -8,7 +8,7 @@ Any other ``(H, W)`` is mapped there in two documented, invertible steps:
    next power of two of the longer side.
 
 Nothing is cropped: :meth:`ImageGeometry.to_input` removes the padding and resizes back
-(bilinear, antialiased), so reconstructions and anomaly maps come back at the input's resolution.
+(bilinear), so reconstructions and anomaly maps come back at the input's resolution.
 
 Pixel scaling: per channel (per feature for tabular data), the minimum and maximum seen in the
 training data are mapped linearly to ``[-1, 1]``, the decoder's ``tanh`` range. Scoring reuses
@@ -76,9 +76,9 @@ class ImageGeometry:
         left, right, top, bottom = self.padding
         x = x[:, :, top : self.side - bottom, left : self.side - right]
         if self.needs_resize:
-            x = F.interpolate(
-                x, size=self.image_shape[1:], mode="bilinear", align_corners=False, antialias=True
-            )
+            # Plain bilinear, not antialiased: it is the closer inverse of the bilinear upsizing
+            # (antialiasing blurs small images, and with them their anomaly maps).
+            x = F.interpolate(x, size=self.image_shape[1:], mode="bilinear", align_corners=False)
         return x
 
 

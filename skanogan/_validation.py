@@ -40,8 +40,8 @@ class Interval:
 
     def __str__(self) -> str:
         name = "an int" if self.kind is Integral else "a finite number"
-        left = "[" if self.closed in ("both", "left") else "("
-        right = "]" if self.closed in ("both", "right") else ")"
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
         low = "-inf" if self.low is None else f"{self.low:g}"
         high = "inf" if self.high is None else f"{self.high:g}"
         return f"{name} in {left}{low}, {high}{right}"

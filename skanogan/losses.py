@@ -62,9 +62,10 @@ def adv_loss(
     Parameters
     ----------
     kind : {"feature_matching", "bce"}
-        ``"feature_matching"``: squared L2 distance between the batch means of D's penultimate
-        features of real and reconstructed images (GANomaly's stable form). ``"bce"``: the
-        paper's eq. 3 in its non-saturating form, BCE of D's logits on ``x_rec`` against "real".
+        ``"feature_matching"``: mean squared difference between the batch means of D's
+        penultimate features of real and reconstructed images (GANomaly's stable form).
+        ``"bce"``: the paper's eq. 3 in its non-saturating form, BCE of D's logits on ``x_rec``
+        against "real".
     d_fake : Tensor of shape (B,)
         D's logits on the reconstructions.
     feat_real, feat_fake : Tensor of shape (B, ...)

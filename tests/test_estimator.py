@@ -121,7 +121,11 @@ def test_bad_input_is_a_clear_error(tiny, X, params, error, match):
 @pytest.mark.parametrize(
     ("params", "error", "match"),
     [
-        ({"contamination": 0.0}, ValueError, r"contamination must be a finite number in \(0, 0.5\]"),
+        (
+            {"contamination": 0.0},
+            ValueError,
+            r"contamination must be a finite number in \(0, 0.5\]",
+        ),
         ({"contamination": 0.6}, ValueError, "contamination"),
         ({"contamination": "auto"}, TypeError, "contamination"),
         ({"score_type": "pixel"}, ValueError, "score_type must be one of"),
@@ -181,9 +185,7 @@ def test_y_is_ignored(tiny, images):
     """fit(X, y) ignores y silently and returns self."""
     detector = tiny()
     assert detector.fit(images, y=np.arange(40)) is detector
-    np.testing.assert_array_equal(
-        detector.decision_scores_, tiny().fit(images).decision_scores_
-    )
+    np.testing.assert_array_equal(detector.decision_scores_, tiny().fit(images).decision_scores_)
 
 
 # ------------------------------------------------------------- fitted state
@@ -276,7 +278,9 @@ def test_scores_do_not_depend_on_batch_size_or_order(tiny, images, score_type):
         detector.set_params(eval_batch_size=batch)
         np.testing.assert_allclose(detector.decision_function(images), expected, rtol=1e-6)
     order = np.random.default_rng(0).permutation(40)
-    np.testing.assert_allclose(detector.decision_function(images[order]), expected[order], rtol=1e-6)
+    np.testing.assert_allclose(
+        detector.decision_function(images[order]), expected[order], rtol=1e-6
+    )
 
 
 def test_scores_match_their_definitions(tiny, images):
@@ -372,11 +376,11 @@ def test_same_random_state_gives_identical_scores(tiny, images):
 def test_global_random_state_is_untouched(tiny, images):
     """fit with an int random_state neither reseeds nor consumes torch/numpy/random global state."""
     torch_state = torch.get_rng_state()
-    numpy_state = np.random.get_state()[1].copy()
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002 - the global state is the point
     python_state = random.getstate()
     tiny(validation_fraction=0.2).fit(images)
     assert torch.equal(torch.get_rng_state(), torch_state)
-    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
     assert random.getstate() == python_state
 
 

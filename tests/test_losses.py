@@ -61,7 +61,9 @@ def test_adv_loss_feature_matching_is_squared_distance_of_batch_means():
     """Feature matching compares batch means only: mean over features of (mean_r - mean_f)**2."""
     feat_real = torch.tensor([[1.0, 2.0], [3.0, 4.0]])  # batch mean (2, 3)
     feat_fake = torch.tensor([[0.0, 0.0], [2.0, 2.0]])  # batch mean (1, 1)
-    loss = adv_loss("feature_matching", d_fake=torch.zeros(2), feat_real=feat_real, feat_fake=feat_fake)
+    loss = adv_loss(
+        "feature_matching", d_fake=torch.zeros(2), feat_real=feat_real, feat_fake=feat_fake
+    )
     # differences (1, 2) → squared (1, 4) → mean 2.5
     assert loss.item() == pytest.approx(2.5)
 
@@ -70,7 +72,9 @@ def test_adv_loss_feature_matching_ignores_per_sample_spread():
     """Two batches with equal means but different samples give zero feature-matching loss."""
     feat_real = torch.tensor([[1.0, 1.0], [-1.0, -1.0]])
     feat_fake = torch.tensor([[5.0, -3.0], [-5.0, 3.0]])
-    loss = adv_loss("feature_matching", d_fake=torch.zeros(2), feat_real=feat_real, feat_fake=feat_fake)
+    loss = adv_loss(
+        "feature_matching", d_fake=torch.zeros(2), feat_real=feat_real, feat_fake=feat_fake
+    )
     assert loss.item() == pytest.approx(0.0)
 
 
@@ -179,6 +183,18 @@ def test_rank_loss_gradient_is_scaled_u_vt():
     assert torch.isfinite(z.grad).all()
     u, _, vh = torch.linalg.svd(z.detach(), full_matrices=False)
     torch.testing.assert_close(z.grad, u @ vh / math.sqrt(8), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["zeros", "duplicated_rows"])
+def test_rank_loss_gradient_is_finite_for_degenerate_latents(kind):
+    """A collapsed (all-zero) or rank-deficient Z still gives a finite gradient."""
+    if kind == "zeros":
+        z = torch.zeros(8, 4)
+    else:
+        z = _latent(4, 4).repeat(2, 1)
+    z.requires_grad_()
+    rank_loss(z, 1).backward()
+    assert torch.isfinite(z.grad).all()
 
 
 def test_rank_loss_gradient_flows_through_half_precision_input():

@@ -1,0 +1,49 @@
+"""The ``skanogan`` command line, run as a subprocess."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+
+def _run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "skanogan.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_demo_prints_table_and_never_overwrites_its_plot(tmp_path):
+    """demo prints AUROC/AP for skanogan and PyOD, writes a plot, and a rerun picks a new name."""
+    plot = tmp_path / "demo.png"
+    plot.write_bytes(b"user file")
+    first = _run("demo", "--epochs", "1", "--quiet", "--output", str(plot))
+    assert first.returncode == 0, first.stderr
+    assert "| skanogan |" in first.stdout and "| PyOD KNN |" in first.stdout
+    assert plot.read_bytes() == b"user file"
+    written = tmp_path / "demo-1.png"
+    assert f"plot written to {written}" in first.stdout
+    assert written.read_bytes().startswith(b"\x89PNG")
+    second = _run("demo", "--epochs", "1", "--quiet", "--output", str(plot))
+    assert (tmp_path / "demo-2.png").exists() and second.returncode == 0
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_user_error_is_one_line_and_exit_code_2():
+    """A bad device is one line on stderr and exit code 2, no traceback."""
+    result = _run("demo", "--epochs", "1", "--no-plot", "--device", "cuda")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "CUDA is not available" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_info_reports_versions_and_devices():
+    """info prints the versions and the devices seen."""
+    result = _run("info")
+    assert result.returncode == 0
+    assert "skanogan " in result.stdout and f"torch {torch.__version__}" in result.stdout
+    assert "devices: cpu" in result.stdout
