@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from factories import tiny_networks
 from torch import nn
 
 from skanogan.networks import (
@@ -22,17 +23,6 @@ SIZES_AND_CHANNELS = [(size, channels) for size in (16, 32, 64) for channels in 
 def _images(batch, channels, size, seed=0):
     generator = torch.Generator().manual_seed(seed)
     return torch.rand(batch, channels, size, size, generator=generator) * 2 - 1
-
-
-def _tiny_conv_nets(seed):
-    return build_networks(
-        in_channels=1,
-        image_size=16,
-        n_features=0,
-        latent_dim=4,
-        base_channels=4,
-        generator=torch.Generator().manual_seed(seed),
-    )
 
 
 def _all_state(nets: GANetworks) -> dict[str, torch.Tensor]:
@@ -150,7 +140,7 @@ def test_init_dcgan_weights_depends_on_generator_only():
 
 def test_build_networks_all_conv_weights_follow_dcgan_init():
     """Every conv weight built by build_networks has a DCGAN-like small spread."""
-    nets = _tiny_conv_nets(0)
+    nets = tiny_networks(0)
     for module in nets.modules().values():
         for layer in module.modules():
             if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
@@ -159,7 +149,7 @@ def test_build_networks_all_conv_weights_follow_dcgan_init():
 
 def test_build_networks_same_seed_gives_identical_state():
     """Two builds from generators seeded the same have identical state_dicts."""
-    first, second = _all_state(_tiny_conv_nets(3)), _all_state(_tiny_conv_nets(3))
+    first, second = _all_state(tiny_networks(3)), _all_state(tiny_networks(3))
     assert first.keys() == second.keys()
     for key in first:
         assert torch.equal(first[key], second[key]), key
@@ -167,7 +157,7 @@ def test_build_networks_same_seed_gives_identical_state():
 
 def test_build_networks_different_seed_gives_different_weights():
     """Builds from differently seeded generators differ in their weights."""
-    first, second = _all_state(_tiny_conv_nets(3)), _all_state(_tiny_conv_nets(4))
+    first, second = _all_state(tiny_networks(3)), _all_state(tiny_networks(4))
     differing = [key for key in first if not torch.equal(first[key], second[key])]
     assert any(key.endswith("weight") for key in differing)
 
@@ -212,14 +202,14 @@ def test_build_networks_mlp_when_image_size_is_none():
 def test_build_networks_leaves_global_rng_state_unchanged():
     """build_networks neither consumes nor reseeds the global torch RNG."""
     before = torch.get_rng_state()
-    _tiny_conv_nets(0)
+    tiny_networks(0)
     after = torch.get_rng_state()
     assert torch.equal(before, after)
 
 
 def test_generator_parameters_cover_encoder_decoder_and_aux_encoder_only():
     """generator_parameters holds G_e, G_d and G_e' parameters and none of D's."""
-    nets = _tiny_conv_nets(0)
+    nets = tiny_networks(0)
     ids = {id(p) for p in nets.generator_parameters()}
     for name in ("encoder", "decoder", "aux_encoder"):
         assert all(id(p) in ids for p in getattr(nets, name).parameters())

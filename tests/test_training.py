@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 import torch
+from factories import tiny_networks
 
 import skanogan.training
-from skanogan.networks import GANetworks, build_networks
 from skanogan.training import HISTORY_KEYS, TrainConfig, make_optimizers, train_epoch
 
 CPU = torch.device("cpu")
@@ -30,24 +30,13 @@ TERMS = [
 ]
 
 
-def _nets(seed=0) -> GANetworks:
-    return build_networks(
-        in_channels=1,
-        image_size=16,
-        n_features=0,
-        latent_dim=4,
-        base_channels=4,
-        generator=torch.Generator().manual_seed(seed),
-    )
-
-
 def _batches(n=N_BATCHES, seed=0) -> list[torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     return [torch.rand(8, 1, 16, 16, generator=generator) * 2 - 1 for _ in range(n)]
 
 
 def _setup(seed=0):
-    nets = _nets(seed)
+    nets = tiny_networks(seed)
     return nets, make_optimizers(nets, 2e-4, CPU, None)
 
 
@@ -265,7 +254,7 @@ def test_train_epoch_is_deterministic_for_a_fixed_seed():
 
 def test_reconstruction_loss_decreases_over_epochs():
     """Over 30 epochs on a fixed batch set, the reconstruction loss goes down."""
-    nets = _nets(seed=1)
+    nets = tiny_networks(seed=1)
     # 10× the default learning rate: at 2e-4 the drop over 30 tiny epochs is only ~10 %.
     opt = make_optimizers(nets, 2e-3, CPU, None)
     generator = torch.Generator().manual_seed(0)
@@ -296,7 +285,7 @@ def test_train_epoch_accepts_a_generator_of_batches():
 
 def test_make_optimizers_uses_dcgan_adam_and_disabled_scaler_on_cpu():
     """Both optimizers are Adam(lr, betas=(0.5, 0.999)); the scaler is off without float16."""
-    nets = _nets()
+    nets = tiny_networks()
     opt = make_optimizers(nets, 1e-3, CPU, None)
     for optimizer in (opt.generator, opt.discriminator):
         assert isinstance(optimizer, torch.optim.Adam)
