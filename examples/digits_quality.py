@@ -24,6 +24,16 @@ from skanogan import LatentRegularizedGAN
 from skanogan.demo import DEMO_EPOCHS, baseline_scores, digits_one_class_split
 
 
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -68,8 +78,8 @@ def main() -> None:
             "",
             f"Command: `python examples/digits_quality.py --seeds {' '.join(map(str, args.seeds))}"
             f" --epochs {args.epochs}`; {seconds:.0f} s in all on "
-            f"{platform.processor() or platform.machine()} with {torch.get_num_threads()} "
-            f"threads; skanogan {skanogan.__version__}, torch {torch.__version__}, "
+            f"{_cpu_name()} ({torch.get_num_threads()} torch threads); "
+            f"skanogan {skanogan.__version__}, torch {torch.__version__}, "
             f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
             f"Python {platform.python_version()}.",
         ]

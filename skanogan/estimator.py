@@ -166,6 +166,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         The two Adam optimizers and the grad scaler, kept for ``warm_start``.
     device_ : torch.device
         The device actually used.
+    amp_dtype_ : torch.dtype or None
+        The autocast dtype on CUDA (``torch.bfloat16`` or ``torch.float16``), ``None`` for
+        full precision.
     history_ : list of dict
         One dict of plain floats per epoch: ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank``
         (unweighted), ``g_total``, ``d_loss``, ``svd_skipped`` (steps whose SVD failed or was not

@@ -1,8 +1,9 @@
 """Quality floor on real data: scikit-learn's embedded digits, one digit normal at a time.
 
 Measured with ``python examples/digits_quality.py --seeds 0 1 2`` (docs/quality.md): mean AUROC
-over the ten digits MEASURED for skanogan at the demo's 50 epochs, next to PyOD's PCA and KNN,
-which are very strong on 8×8 digits. This floor shows that training works, not that we win here.
+over the ten digits 0.970 ± 0.016 for skanogan at the demo's 50 epochs (0.961 for seed 0, the
+split used here), next to PyOD's PCA 0.966 ± 0.004 and KNN 0.992 ± 0.001, which are very strong on
+8×8 digits. The floor, 0.90, shows that training works, not that we win here; chance is 0.5.
 """
 
 import numpy as np
