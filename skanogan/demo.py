@@ -42,8 +42,8 @@ def digits_one_class_split(
     Examples
     --------
     >>> X_train, X_test, y_test = digits_one_class_split(0)
-    >>> X_train.shape[1:], set(np.unique(y_test))
-    ((8, 8), {0, 1})
+    >>> X_train.shape[1:], np.unique(y_test).tolist()
+    ((8, 8), [0, 1])
     """
     if normal_digit not in range(10):
         raise ValueError(f"normal_digit must be an int in 0..9, got {normal_digit!r}")
