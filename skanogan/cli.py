@@ -31,6 +31,10 @@ def _demo(args: argparse.Namespace) -> None:
         f"trained on its images of a stratified half, tested on the other half (seed {args.seed})."
     )
     print(result.table())
+    print(
+        "Other digits: skanogan demo --digit N; all ten digits over three seeds, with PyOD "
+        "beside them: docs/quality.md (python examples/digits_quality.py)."
+    )
     if len(result.scores) == 1:
         print("PyOD is not installed, so no baseline was run: pip install 'skanogan[demo]'")
     if result.plot_path is not None:
