@@ -8,9 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-
-class DeviceWarning(UserWarning):
-    """A model is moved to another device than the one it was fitted on."""
+from skanogan.exceptions import DeviceWarning
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -82,7 +80,8 @@ def state_to_cpu(state: Any) -> Any:
 def device_for_unpickling(fitted_on: torch.device) -> torch.device:
     """Where a model fitted on ``fitted_on`` goes when unpickled here.
 
-    A CUDA model goes to the CPU, with a :class:`DeviceWarning`, when CUDA is not available.
+    A CUDA model goes to the CPU, with a :class:`~skanogan.exceptions.DeviceWarning`, when
+    CUDA is not available.
     """
     if fitted_on.type == "cuda" and not torch.cuda.is_available():
         warnings.warn(

@@ -1,19 +1,28 @@
-"""Parameter rules and the checker that enforces them, with messages that name the parameter.
+"""Checks of parameters and of input samples, with messages that name what is wrong.
 
-The table of rules lives on the estimator (``LatentRegularizedGAN._param_rules``); it is checked
-once, at the start of ``fit``. It is deliberately not called ``_parameter_constraints``:
-scikit-learn's own checks read that attribute and expect its private constraint classes.
+- Parameters: a table of rules lives on the estimator (``LatentRegularizedGAN._param_rules``)
+  and :func:`check_params` enforces it once, at the start of ``fit``. It is deliberately not
+  called ``_parameter_constraints``: scikit-learn's own checks read that attribute and expect its
+  private constraint classes.
+- Samples: :func:`validate_samples` turns any accepted layout into ``(n, C, H, W)`` images or an
+  ``(n, F)`` table, through scikit-learn's ``validate_data`` (its wording, its feature checks).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import validate_data
+
+from skanogan._shapes import resolve_image_shape
+from skanogan.exceptions import ImageShapeWarning
 
 
 @dataclass(frozen=True)
@@ -111,3 +120,85 @@ def check_params(params: dict[str, Any], rules: dict[str, list]) -> None:
         wrong_type = numeric_rule and not isinstance(value, (Real, np.number)) and value is not None
         error = TypeError if wrong_type else ValueError
         raise error(f"{name} must be {expected}, got {value!r}")
+
+
+def _looks_like_flat_image(n_features: int) -> bool:
+    for channels in (1, 3):
+        side = math.isqrt(n_features // channels)
+        if side >= 8 and channels * side * side == n_features:
+            return True
+    return False
+
+
+def _image_shape_in(X: Any) -> tuple[Any, tuple[int, int, int] | None]:
+    """``X`` flattened to 2-D if it holds 3-D/4-D images, with their ``(C, H, W)``."""
+    if isinstance(X, (list, tuple)):
+        try:
+            X = np.asarray(X)
+        except ValueError as exc:
+            raise ValueError(f"X could not be turned into an array: {exc}") from None
+    ndim = len(getattr(X, "shape", ()))
+    if ndim > 4:
+        raise ValueError(
+            "X must be 2-D (n_samples, n_features), 3-D (n_samples, H, W) or "
+            f"4-D (n_samples, C, H, W), got a {ndim}-D array of shape {X.shape}"
+        )
+    if ndim not in (3, 4):
+        return X, None
+    X = np.asarray(X)
+    if ndim == 4 and X.shape[-1] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
+        raise ValueError(
+            f"X of shape {X.shape} looks channels-last; images must be (n, C, H, W): "
+            "pass X.transpose(0, 3, 1, 2)"
+        )
+    shape = (1, *X.shape[1:]) if ndim == 3 else tuple(X.shape[1:])
+    return X.reshape(X.shape[0], math.prod(shape)), shape
+
+
+def _fit_image_shape(
+    declared: tuple[int, ...] | None, in_x: tuple[int, int, int] | None, n_features: int
+) -> tuple[int, int, int] | None:
+    """The ``(C, H, W)`` to fit on, from ``image_shape`` and ``X``; ``None`` for tabular data."""
+    if declared is not None:
+        shape = resolve_image_shape(declared)
+        if in_x is not None and shape != resolve_image_shape(in_x):
+            raise ValueError(
+                f"image_shape={declared!r} does not match the images in X, of shape {in_x}"
+            )
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but image_shape={declared!r} "
+                f"needs {math.prod(shape)}"
+            )
+        return shape
+    if in_x is not None:
+        return resolve_image_shape(in_x)
+    if _looks_like_flat_image(n_features):
+        warnings.warn(
+            f"X is 2-D with {n_features} features and image_shape=None, so it is treated as "
+            "tabular data (MLP networks); pass image_shape=(C, H, W) if these are "
+            "flattened images",
+            ImageShapeWarning,
+            stacklevel=4,
+        )
+    return None
+
+
+def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
+    """Validate ``X`` once per public call; return float32 ``(n, C, H, W)`` or ``(n, F)``.
+
+    With ``reset=True`` (in ``fit``) it sets ``n_features_in_`` (through ``validate_data``) and
+    ``image_shape_`` on ``estimator``, from its ``image_shape`` parameter and the layout of ``X``.
+    Otherwise ``X`` must hold the fitted image shape, in any layout, or the fitted feature count.
+    """
+    X, in_x = _image_shape_in(X)
+    if not reset and in_x is not None and in_x != estimator.image_shape_:
+        fitted = estimator.image_shape_
+        fitted = "tabular data" if fitted is None else f"images of shape {fitted}"
+        raise ValueError(f"X holds images of shape {in_x}, but this model was fitted on {fitted}")
+    X = validate_data(estimator, X, reset=reset, dtype=np.float32)
+    if reset:
+        estimator.image_shape_ = _fit_image_shape(estimator.image_shape, in_x, X.shape[1])
+    if estimator.image_shape_ is None:
+        return X
+    return X.reshape(X.shape[0], *estimator.image_shape_)

@@ -18,7 +18,7 @@ import torch
 from scipy.special import erf
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from skanogan._device import (
     device_for_unpickling,
@@ -27,7 +27,7 @@ from skanogan._device import (
     state_to_cpu,
     to_device,
 )
-from skanogan._shapes import ImageGeometry, PixelScaler, resolve_image_shape
+from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan._validation import (
     BOOL,
     DEVICE,
@@ -36,6 +36,7 @@ from skanogan._validation import (
     Interval,
     Options,
     check_params,
+    validate_samples,
 )
 from skanogan.losses import ADVERSARIAL_LOSSES
 from skanogan.networks import GANetworks, build_networks
@@ -50,21 +51,9 @@ from skanogan.scoring import (
 )
 from skanogan.training import TrainConfig, make_optimizers, train_epoch
 
-__all__ = ["ImageShapeWarning", "LatentRegularizedGAN"]
+__all__ = ["LatentRegularizedGAN"]
 
 _NETWORKS = ("encoder_", "decoder_", "aux_encoder_", "discriminator_")
-
-
-class ImageShapeWarning(UserWarning):
-    """2-D input whose feature count looks like a flattened image, with ``image_shape=None``."""
-
-
-def _looks_like_flat_image(n_features: int) -> bool:
-    for channels in (1, 3):
-        side = math.isqrt(n_features // channels)
-        if side >= 8 and channels * side * side == n_features:
-            return True
-    return False
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
@@ -92,8 +81,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         ``(H, W)`` or ``(C, H, W)`` of the images when ``X`` is 2-D ``(n_samples, C*H*W)``
         (channels first). Leave ``None`` for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input,
         whose shape is read from ``X``. A 2-D ``X`` with ``image_shape=None`` is tabular data and
-        is modelled with MLP versions of the four networks (an :class:`ImageShapeWarning` is
-        raised when its feature count looks like a flattened image). Every side must be at
+        is modelled with MLP versions of the four networks (with an
+        :class:`~skanogan.exceptions.ImageShapeWarning` when its feature count looks like a
+        flattened image). Every side must be at
         least 2 pixels; sides below 16 are resized up and images are edge-padded to a
         power-of-two square, an invertible mapping described in :mod:`skanogan._shapes`.
     latent_dim : int, default=100
@@ -309,7 +299,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         check_params(self.get_params(deep=False), self._param_rules)
         self._check_param_combinations()
         continuing = self.warm_start and hasattr(self, "encoder_")
-        X = self._validate_X(X, reset=not continuing)
+        X = validate_samples(self, X, reset=not continuing)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
         train_idx, val_idx = self._split(X.shape[0], rng)
@@ -449,73 +439,6 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- inputs
 
-    def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
-        """Validate ``X`` ``(n, C, H, W)`` for images, ``(n, F)`` for tables."""
-        if isinstance(X, (list, tuple)):
-            try:
-                X = np.asarray(X)
-            except ValueError as exc:
-                raise ValueError(f"X could not be turned into an array: {exc}") from None
-        ndim = len(getattr(X, "shape", ()))
-        if ndim > 4:
-            raise ValueError(
-                "X must be 2-D (n_samples, n_features), 3-D (n_samples, H, W) or "
-                f"4-D (n_samples, C, H, W), got a {ndim}-D array of shape {X.shape}"
-            )
-        shape_in_x = None
-        if ndim in (3, 4):
-            X = np.asarray(X)
-            shape_in_x = (1, *X.shape[1:]) if ndim == 3 else tuple(X.shape[1:])
-            if ndim == 4 and X.shape[-1] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
-                raise ValueError(
-                    f"X of shape {X.shape} looks channels-last; images must be (n, C, H, W): "
-                    "pass X.transpose(0, 3, 1, 2)"
-                )
-            if not reset and shape_in_x != self.image_shape_:
-                fitted = (
-                    "tabular data"
-                    if self.image_shape_ is None
-                    else f"images of shape {self.image_shape_}"
-                )
-                raise ValueError(
-                    f"X holds images of shape {shape_in_x}, but this model was fitted on {fitted}"
-                )
-            X = X.reshape(X.shape[0], math.prod(shape_in_x))
-        X = validate_data(self, X, reset=reset, dtype=np.float32)
-        if reset:
-            self.image_shape_ = self._resolve_fit_shape(shape_in_x, X.shape[1])
-        if self.image_shape_ is None:
-            return X
-        return X.reshape(X.shape[0], *self.image_shape_)
-
-    def _resolve_fit_shape(
-        self, shape_in_x: tuple[int, ...] | None, n_features: int
-    ) -> tuple[int, int, int] | None:
-        if self.image_shape is not None:
-            declared = resolve_image_shape(self.image_shape)
-            if shape_in_x is not None and declared != resolve_image_shape(shape_in_x):
-                raise ValueError(
-                    f"image_shape={self.image_shape!r} does not match the images in X, "
-                    f"of shape {shape_in_x}"
-                )
-            if math.prod(declared) != n_features:
-                raise ValueError(
-                    f"X has {n_features} features, but image_shape={self.image_shape!r} "
-                    f"needs {math.prod(declared)}"
-                )
-            return declared
-        if shape_in_x is not None:
-            return resolve_image_shape(shape_in_x)
-        if _looks_like_flat_image(n_features):
-            warnings.warn(
-                f"X is 2-D with {n_features} features and image_shape=None, so it is treated as "
-                "tabular data (MLP networks); pass image_shape=(C, H, W) if these are "
-                "flattened images",
-                ImageShapeWarning,
-                stacklevel=4,
-            )
-        return None
-
     # ------------------------------------------------------------ batches
 
     def _to_network(self, x: torch.Tensor) -> torch.Tensor:
@@ -587,7 +510,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,), float64
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = validate_samples(self, X, reset=False)
         return self._select_score(*self._raw_scores(X))
 
     def score_samples(self, X: Any) -> np.ndarray:
@@ -651,7 +574,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         z : ndarray of shape (n_samples, latent_dim), float32
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = validate_samples(self, X, reset=False)
         return self._map_batches(X, lambda x: self.encoder_(self._to_network(x)))
 
     def reconstruct(self, X: Any) -> np.ndarray:
@@ -664,7 +587,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             inverted, so ``x_rec`` can be compared with ``X`` directly.
         """
         check_is_fitted(self)
-        validated = self._validate_X(X, reset=False)
+        validated = validate_samples(self, X, reset=False)
         x_rec = self._map_batches(
             validated, lambda x: self.pixel_scaler_.inverse_transform(self._reconstruct(x).x_rec)
         )
@@ -682,7 +605,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             For tabular data, shape (n_samples, n_features): the per-feature error.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = validate_samples(self, X, reset=False)
         return self._map_batches(X, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
 
     # -------------------------------------------------------- persistence

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from skanogan import LatentRegularizedGAN
-from skanogan.estimator import ImageShapeWarning
+from skanogan.exceptions import ImageShapeWarning
 from skanogan.training import HISTORY_KEYS
 
 # ----------------------------------------------------------------- input layouts

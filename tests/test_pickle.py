@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from skanogan._device import DeviceWarning
+from skanogan.exceptions import DeviceWarning
 
 
 def test_pickle_round_trip_keeps_scores(tiny, images):

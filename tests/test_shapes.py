@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from skanogan._device import (
-    DeviceWarning,
     device_for_unpickling,
     resolve_amp_dtype,
     resolve_device,
@@ -27,6 +26,7 @@ from skanogan._validation import (
     Options,
     check_params,
 )
+from skanogan.exceptions import DeviceWarning
 
 NO_CUDA = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA device (torch.cuda.is_available() is False)"
