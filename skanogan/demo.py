@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import train_test_split
 
+from skanogan.datasets import load_digits
 from skanogan.estimator import LatentRegularizedGAN
+from skanogan.model_selection import one_class_split
 
 __all__ = ["DemoResult", "baseline_scores", "digits_one_class_split", "free_path", "run_demo"]
 
@@ -30,9 +30,11 @@ def digits_one_class_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split scikit-learn's digits for the one-class protocol (one digit normal).
 
+    :func:`skanogan.model_selection.one_class_split` with a stratified half as the test split.
+
     Returns
     -------
-    X_train : ndarray of shape (n_train, 8, 8), float64 in [0, 16]
+    X_train : ndarray of shape (n_train, 8, 8), uint8 in [0, 16]
         Images of ``normal_digit`` from a stratified half of the data.
     X_test : ndarray of shape (n_test, 8, 8)
         The other half: held-out normals and all anomalies.
@@ -47,12 +49,10 @@ def digits_one_class_split(
     """
     if normal_digit not in range(10):
         raise ValueError(f"normal_digit must be an int in 0..9, got {normal_digit!r}")
-    images, labels = load_digits(return_X_y=True)
-    images = images.reshape(-1, 8, 8)
-    X_train, X_test, y_train, y_test = train_test_split(
-        images, labels, test_size=0.5, stratify=labels, random_state=seed
+    digits = load_digits()
+    return one_class_split(
+        digits.images, digits.target, normal_digit, test_size=0.5, random_state=seed
     )
-    return X_train[y_train == normal_digit], X_test, (y_test != normal_digit).astype(np.int64)
 
 
 def free_path(path: Path) -> Path:
