@@ -1,4 +1,4 @@
-"""The ``skanogan`` command line: ``skanogan demo`` and ``skanogan info``.
+"""The ``skanogan`` command line: ``demo``, ``benchmark run``, ``benchmark report``, ``info``.
 
 A user error (a bad value, a missing optional dependency) prints one line on stderr and exits
 with code 2; it never shows a traceback.
@@ -43,6 +43,26 @@ def _demo(args: argparse.Namespace) -> None:
         print("matplotlib is not installed, so no plot was written: pip install 'skanogan[demo]'")
 
 
+def _benchmark_run(args: argparse.Namespace) -> None:
+    from skanogan.benchmark.runner import PROFILES, run
+
+    if args.suite != "quality":
+        raise ValueError(f"--suite {args.suite} is not implemented yet; available: quality")
+    profile = PROFILES[args.profile]
+    log = (lambda _: None) if args.quiet else print
+    written = run(profile, Path(args.results), data_home=args.data_home, log=log)
+    print(f"{written} new result(s) appended to {args.results}")
+
+
+def _benchmark_report(args: argparse.Namespace) -> None:
+    from skanogan.benchmark.report import write_report
+
+    if not Path(args.results).exists():
+        raise ValueError(f"no results file at {args.results}: run `skanogan benchmark run` first")
+    write_report(Path(args.results), Path(args.output), plots=not args.no_plot)
+    print(f"report written to {args.output}")
+
+
 def _info(args: argparse.Namespace) -> None:
     import numpy as np
     import sklearn
@@ -82,6 +102,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-plot", action="store_true", help="do not write a plot")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
+
+    benchmark = commands.add_parser("benchmark", help="run the benchmarks and report them")
+    bench_commands = benchmark.add_subparsers(dest="benchmark_command", required=True)
+    bench_run = bench_commands.add_parser(
+        "run", help="run a profile; resumes, skipping cells already in the results file"
+    )
+    bench_run.add_argument("--suite", default="quality", choices=("quality", "mri", "speed"))
+    bench_run.add_argument("--profile", default="quick", choices=("quick", "paper"))
+    bench_run.add_argument(
+        "--results", default="benchmarks/results/quality.jsonl", help="JSON-lines results file"
+    )
+    bench_run.add_argument(
+        "--data-home", default=None, help="data folder (default: $SKANOGAN_DATA or pooch's cache)"
+    )
+    bench_run.add_argument("--quiet", action="store_true", help="no line per cell")
+    bench_run.set_defaults(func=_benchmark_run)
+    bench_report = bench_commands.add_parser(
+        "report", help="markdown tables and plots from a results file (regenerated each time)"
+    )
+    bench_report.add_argument("--results", default="benchmarks/results/quality.jsonl")
+    bench_report.add_argument("--output", default="docs/benchmarks.md")
+    bench_report.add_argument("--no-plot", action="store_true")
+    bench_report.set_defaults(func=_benchmark_report)
 
     info = commands.add_parser("info", help="versions and devices")
     info.set_defaults(func=_info)

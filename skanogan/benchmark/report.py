@@ -1,0 +1,274 @@
+"""Markdown tables and plots from a results file of :mod:`skanogan.benchmark.runner`.
+
+Every AUROC is reported as mean ± std over seeds: per seed, the mean over the classes a row has
+for that seed; then mean and std of those per-seed means. A row whose seeds do not all cover
+the same classes is marked incomplete rather than averaged over what happens to be there. The
+paper's own figures are printed beside ours and labelled as the paper's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from skanogan.benchmark.runner import PROFILES, read_results
+
+__all__ = ["PAPER", "aggregate", "render", "write_report"]
+
+# The paper's Table 1 (MNIST), as printed there: its row name, our detector, AUROC for the normal
+# digits 0..9 and the mean. Only rows with a counterpart here; "Proposed method" is skanogan.
+_PAPER_TABLE1_MNIST = """
+KDE             KDE          0.885 0.996 0.710 0.693 0.844 0.776 0.861 0.884 0.669 0.825 0.8143
+DAE             AutoEncoder  0.894 0.999 0.792 0.851 0.888 0.819 0.944 0.922 0.740 0.917 0.8766
+VAE             VAE          0.997 0.999 0.936 0.959 0.973 0.964 0.993 0.976 0.923 0.976 0.9696
+AnoGAN          AnoGAN       0.966 0.992 0.850 0.887 0.894 0.883 0.947 0.935 0.849 0.924 0.9127
+DSVDD           DeepSVDD     0.980 0.997 0.917 0.919 0.949 0.885 0.983 0.946 0.939 0.965 0.9480
+Proposed-method skanogan     0.996 0.985 0.969 0.964 0.981 0.940 0.917 0.942 0.921 0.697 0.9310
+"""
+
+#: The paper's Tables 1, 3 and 6 (MNIST), cited as printed there.
+PAPER: dict[str, Any] = {
+    "table1_mnist": {
+        row.split()[1]: (row.split()[0], [float(v) for v in row.split()[2:]])
+        for row in _PAPER_TABLE1_MNIST.strip().splitlines()
+    },
+    "table3_mnist": {
+        "irec_adv": 0.606,
+        "irec_adv_rank": 0.76,
+        "irec_adv_zrec": 0.85,
+        "full": 0.937,
+    },
+    "table6_mnist": {"image": 0.868, "latent": 0.937},
+}
+
+_ABLATION_TERMS = {
+    "irec_adv": "L_irec + L_adv",
+    "irec_adv_rank": "L_irec + L_adv + L_rank",
+    "irec_adv_zrec": "L_irec + L_adv + L_zrec",
+    "full": "L_irec + L_adv + L_zrec + L_rank",
+}
+
+
+def aggregate(records: Iterable[dict[str, Any]], metric: str = "auroc") -> dict:
+    """``{(dataset, detector, config): {"classes": {c: mean}, "mean": m, "std": s, ...}}``."""
+    cells: dict[tuple, dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in records:
+        cells[(r["dataset"], r["detector"], r["config"])][r["seed"]][r["class"]] = r[metric]
+    table = {}
+    for key, by_seed in cells.items():
+        class_sets = {frozenset(classes) for classes in by_seed.values()}
+        classes = sorted(set().union(*class_sets))
+        per_seed = [np.mean(list(c.values())) for c in by_seed.values()]
+        table[key] = {
+            "classes": {
+                c: float(np.mean([s[c] for s in by_seed.values() if c in s])) for c in classes
+            },
+            "mean": float(np.mean(per_seed)),
+            "std": float(np.std(per_seed)),
+            "n_seeds": len(by_seed),
+            "complete": len(class_sets) == 1,
+        }
+    return table
+
+
+def _mean_std(cell: dict) -> str:
+    text = f"{cell['mean']:.3f} ± {cell['std']:.3f}"
+    return text if cell["complete"] else text + " (incomplete)"
+
+
+def _label(detector: str, config: str) -> str:
+    return detector if config in ("default", "full/latent") else f"{detector} {config}"
+
+
+def _quality_tables(records: list[dict], auroc: dict, ap: dict) -> list[str]:
+    lines = []
+    for dataset in sorted({r["dataset"] for r in records}):
+        rows = sorted(
+            (key for key in auroc if key[0] == dataset and key[2] in ("default", "full/latent")),
+            key=lambda key: -auroc[key]["mean"],
+        )
+        classes = sorted({c for key in rows for c in auroc[key]["classes"]})
+        lines += [
+            f"### {dataset}: AUROC per normal class",
+            "",
+            "| detector | mean AUROC | mean AP | seeds | " + " | ".join(map(str, classes)) + " |",
+            "|---" * (len(classes) + 4) + "|",
+        ]
+        for key in rows:
+            cells = [f"{auroc[key]['classes'].get(c, float('nan')):.3f}" for c in classes]
+            lines.append(
+                f"| {_label(*key[1:])} | {_mean_std(auroc[key])} | {ap[key]['mean']:.3f} | "
+                f"{auroc[key]['n_seeds']} | " + " | ".join(cells) + " |"
+            )
+        if dataset == "mnist":
+            for detector, (row, values) in PAPER["table1_mnist"].items():
+                cells = [f"*{values[c]:.3f}*" for c in classes]
+                lines.append(
+                    f"| *paper's {row} ({detector})* | *{values[-1]:.3f}* | | | "
+                    + " | ".join(cells)
+                    + " |"
+                )
+        lines.append("")
+    return lines
+
+
+def _ablation_tables(auroc: dict) -> list[str]:
+    datasets = sorted({key[0] for key in auroc if key[1] == "skanogan" and key[2] != "full/latent"})
+    if not datasets:
+        return []
+    lines = [
+        "### Loss ablation (the paper's Table 3) and score types (Table 6)",
+        "",
+        "skanogan's latent score unless a score type is named; mean AUROC ± std over seeds. "
+        "Without L_zrec the auxiliary encoder is never trained, so the latent score of those "
+        "rows compares z with an untrained encoding, as in the paper's ablation.",
+        "",
+        "| terms | config | " + " | ".join(datasets) + " | paper, MNIST |",
+        "|---|---|" + "---|" * len(datasets) + "---|",
+    ]
+    for weights, terms in _ABLATION_TERMS.items():
+        for score in ("latent", "image", "combined"):
+            config = f"{weights}/{score}"
+            found = [auroc.get((d, "skanogan", config)) for d in datasets]
+            if not any(found):
+                continue
+            paper = (
+                PAPER["table3_mnist"][weights]
+                if score == "latent"
+                else PAPER["table6_mnist"].get(score)
+                if weights == "full"
+                else None
+            )
+            cells = [_mean_std(cell) if cell else "" for cell in found]
+            paper_text = "" if paper is None else f"*{paper:.3f}*"
+            lines.append(f"| {terms} | {config} | " + " | ".join(cells) + f" | {paper_text} |")
+    return [*lines, ""]
+
+
+def _cost_table(records: list[dict]) -> list[str]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in records:
+        if r["config"] in ("default", "full/latent"):
+            groups[(r["dataset"], r["detector"])].append(r)
+    lines = [
+        "### Cost per task (means over cells)",
+        "",
+        "| dataset | detector | scoring | n train | n test | fit s | score s | train img/s "
+        "| score img/s | peak host MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (dataset, detector), rs in sorted(groups.items()):
+        mean = {
+            k: np.mean([r[k] for r in rs])
+            for k in (
+                "n_train",
+                "n_test",
+                "fit_seconds",
+                "score_seconds",
+                "train_images_per_s",
+                "score_images_per_s",
+                "peak_host_mib",
+            )
+        }
+        lines.append(
+            f"| {dataset} | {detector} | {rs[0]['scoring']} | {mean['n_train']:.0f} | "
+            f"{mean['n_test']:.0f} | {mean['fit_seconds']:.1f} | {mean['score_seconds']:.2f} | "
+            f"{mean['train_images_per_s']:.0f} | {mean['score_images_per_s']:.0f} | "
+            f"{mean['peak_host_mib']:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -> str:
+    """The markdown report for ``records`` (one results file)."""
+    if not records:
+        return "No results yet: run `skanogan benchmark run --suite quality`.\n"
+    auroc, ap = aggregate(records, "auroc"), aggregate(records, "ap")
+    profiles = sorted({r["profile"] for r in records})
+    envs = {tuple(sorted(r["environment"].items())) for r in records}
+    lines = [
+        f"## Results of `{results_name}` (profile {', '.join(profiles)})",
+        "",
+        "Protocol: one class normal, the other classes anomalous (the standard one-class "
+        "protocol, the one the paper's tables use); trained on normals of the training split "
+        "only, tested on the test split. Mean ± std over seeds of the mean over classes.",
+        "",
+    ]
+    for name in profiles:
+        profile = PROFILES.get(name)
+        if profile is not None:
+            lines += [
+                f"- Profile `{name}`: {profile.description}. Settings: `{profile.settings}`, "
+                f"n_train cap {profile.n_train}, n_test cap {profile.n_test}, seeds "
+                f"{list(profile.seeds)}. Command: `skanogan benchmark run --suite quality "
+                f"--profile {name}` then `skanogan benchmark report`."
+            ]
+    for env in envs:
+        lines.append("- Environment: " + ", ".join(f"{k} {v}" for k, v in env))
+    lines.append("")
+    lines += _quality_tables(records, auroc, ap)
+    lines += _ablation_tables(auroc)
+    lines += _cost_table(records)
+    return "\n".join(lines)
+
+
+def _plots(records: list[dict[str, Any]], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    auroc = aggregate(records)
+    written = []
+    for dataset in sorted({r["dataset"] for r in records}):
+        keys = sorted(k for k in auroc if k[0] == dataset and k[2] in ("default", "full/latent"))
+        classes = sorted({c for k in keys for c in auroc[k]["classes"]})
+        fig, (ax_bar, ax_roc) = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
+        width = 0.8 / max(len(keys), 1)
+        for i, key in enumerate(keys):
+            values = [auroc[key]["classes"].get(c, np.nan) for c in classes]
+            ax_bar.bar(np.arange(len(classes)) + i * width, values, width, label=key[1])
+            curves = [
+                r["roc"] for r in records if (r["dataset"], r["detector"], r["config"]) == key
+            ]
+            fpr = np.asarray(curves[0][0])
+            ax_roc.plot(fpr, np.mean([c[1] for c in curves], axis=0), label=key[1])
+        ax_bar.set(
+            xticks=np.arange(len(classes)) + 0.4 - width / 2,
+            xticklabels=classes,
+            ylim=(0.3, 1.0),
+            xlabel="normal class",
+            ylabel="AUROC (mean over seeds)",
+            title=f"{dataset}: AUROC per class",
+        )
+        ax_bar.legend(fontsize="x-small", ncol=2)
+        ax_roc.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax_roc.set(
+            xlabel="false positive rate",
+            ylabel="true positive rate",
+            title=f"{dataset}: ROC, mean over classes and seeds",
+        )
+        ax_roc.legend(fontsize="x-small", ncol=2)
+        path = folder / f"{dataset}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def write_report(results: Path, output: Path, *, plots: bool = True) -> str:
+    """Render ``results`` into ``output`` (markdown) and its plots into a folder beside it."""
+    records = read_results(results)
+    text = render(records, results.name)
+    if plots and records:
+        folder = output.with_suffix("")
+        folder.mkdir(parents=True, exist_ok=True)
+        images = _plots(records, folder)
+        text += "\n" + "\n".join(f"![{p.stem}]({folder.name}/{p.name})" for p in images) + "\n"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    return text

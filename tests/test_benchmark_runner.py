@@ -1,0 +1,146 @@
+"""The benchmark runner and report: cells, resuming, aggregation, the quick profile end to end."""
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skanogan.benchmark.report import PAPER, aggregate, render, write_report
+from skanogan.benchmark.runner import PROFILES, Profile, load_task, plan, read_results, run
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+TINY = Profile(
+    name="tiny",
+    datasets=("digits",),
+    classes={"digits": (0, 1)},
+    seeds=(0, 1),
+    detectors=("skanogan", "KNN", "ECOD"),
+    n_train=40,
+    n_test=60,
+    settings={"epochs": 1, "skanogan": {"base_channels": 4, "latent_dim": 4}},
+    ablation_datasets=("digits",),
+)
+
+
+def test_plan_covers_every_cell_once():
+    """skanogan fits each ablation weight set once; PyOD detectors fit once per task."""
+    fits = list(plan(TINY))
+    per_task = 4 + 2  # four weight sets for skanogan, KNN, ECOD
+    assert len(fits) == 2 * 2 * per_task
+    full = [f for f in fits if f[3] == "skanogan" and f[4] == "full"]
+    assert all(f[6] == ("latent", "image", "combined") for f in full)
+
+
+def test_task_is_identical_for_every_detector_and_subsampled():
+    """load_task draws the same subsample for the same seed, and caps sizes."""
+    first, second = (load_task("digits", 3, 0, TINY, None) for _ in range(2))
+    np.testing.assert_array_equal(first.X_train, second.X_train)
+    np.testing.assert_array_equal(first.y_test, second.y_test)
+    assert first.X_train.shape == (40, 1, 8, 8)
+    assert abs(len(first.X_test) - 60) <= 1 and set(np.unique(first.y_test)) == {0, 1}
+    other = load_task("digits", 3, 1, TINY, None)
+    assert not np.array_equal(first.X_train, other.X_train)
+
+
+def test_run_writes_records_and_resumes(tmp_path):
+    """A run writes one record per cell; a rerun adds nothing; a torn last line is redone."""
+    results = tmp_path / "results.jsonl"
+    lines = []
+    written = run(TINY, results, log=lines.append)
+    records = read_results(results)
+    # Per task: skanogan 3 score types for "full" + 3 other weight sets, KNN, ECOD.
+    assert written == len(records) == 2 * 2 * (6 + 2)
+    record = records[0]
+    expected_keys = {"auroc", "ap", "fit_seconds", "score_seconds", "train_images_per_s"}
+    expected_keys |= {"score_images_per_s", "peak_host_mib", "roc", "environment", "settings"}
+    assert expected_keys <= set(record)
+    assert 0 <= record["auroc"] <= 1 and record["peak_host_mib"] > 0
+    assert {r["config"] for r in records if r["detector"] == "skanogan"} == {
+        "full/latent", "full/image", "full/combined",
+        "irec_adv/latent", "irec_adv_rank/latent", "irec_adv_zrec/latent",
+    }  # fmt: skip
+    assert {r["scoring"] for r in records if r["detector"] == "ECOD"} == {"per_sample"}
+    assert len(lines) == 2 * 2 * 6
+
+    assert run(TINY, results) == 0
+    text = results.read_text().splitlines()
+    results.write_text("\n".join(text[:-1]) + "\n" + text[-1][:20])
+    assert run(TINY, results, log=lambda _: None) == 1
+    assert len(read_results(results)) == len(records)
+
+
+def test_aggregate_means_over_classes_then_seeds():
+    """mean ± std is over seeds of the per-seed mean over classes; gaps mark a row incomplete."""
+    records = [
+        {"dataset": "d", "detector": "x", "config": "default", "seed": s, "class": c, "auroc": v}
+        for s, c, v in [(0, 0, 0.6), (0, 1, 0.8), (1, 0, 0.8), (1, 1, 1.0)]
+    ]
+    cell = aggregate(records)[("d", "x", "default")]
+    assert cell["mean"] == pytest.approx(0.8) and cell["std"] == pytest.approx(0.1)
+    assert cell["classes"] == {0: pytest.approx(0.7), 1: pytest.approx(0.9)}
+    assert cell["complete"]
+    assert not aggregate(records[:3])[("d", "x", "default")]["complete"]
+
+
+def test_paper_table_is_parsed_as_printed():
+    """The paper's Table 1 rows keep their names and eleven figures (ten digits and the mean)."""
+    row, values = PAPER["table1_mnist"]["skanogan"]
+    assert row == "Proposed-method" and len(values) == 11 and values[-1] == 0.9310
+    assert PAPER["table1_mnist"]["DeepSVDD"][0] == "DSVDD"
+
+
+def test_report_renders_tables_and_plots(tmp_path):
+    """write_report makes the quality, ablation and cost tables and one PNG per dataset."""
+    results = tmp_path / "results.jsonl"
+    run(TINY, results, log=lambda _: None)
+    text = write_report(results, tmp_path / "docs" / "benchmarks.md")
+    assert "### digits: AUROC per normal class" in text
+    assert "| L_irec + L_adv + L_zrec + L_rank | full/image |" in text
+    assert "### Cost per task" in text and "| digits | ECOD | per_sample |" in text
+    assert (tmp_path / "docs" / "benchmarks" / "digits.png").read_bytes()[:4] == b"\x89PNG"
+    assert render([]).startswith("No results yet")
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"shared data not found at {SHARED_DATA}")
+def test_quick_profile_end_to_end_on_tiny_settings(tmp_path):
+    """The quick profile's datasets, classes and detectors run through the CLI, shrunk."""
+    quick = PROFILES["quick"]
+    shrunk = dataclasses.replace(
+        quick,
+        n_train=30,
+        n_test=40,
+        settings={"epochs": 1, "skanogan": {"base_channels": 4, "latent_dim": 4}},
+    )
+    results = tmp_path / "quick.jsonl"
+    assert run(shrunk, results, data_home=str(SHARED_DATA), log=lambda _: None) > 0
+    detectors = {r["detector"] for r in read_results(results)}
+    assert detectors == set(quick.detectors)
+    report = subprocess.run(
+        [sys.executable, "-m", "skanogan.cli", "benchmark", "report", "--results", str(results),
+         "--output", str(tmp_path / "benchmarks.md")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert "### mnist: AUROC per normal class" in text and "*paper's DSVDD (DeepSVDD)*" in text
+
+
+def test_benchmark_cli_errors_are_one_line(tmp_path):
+    """A missing results file or an unimplemented suite is a one-line error with exit code 2."""
+    missing = subprocess.run(
+        [sys.executable, "-m", "skanogan.cli", "benchmark", "report", "--results",
+         str(tmp_path / "none.jsonl")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "no results file" in missing.stderr
+    suite = subprocess.run(
+        [sys.executable, "-m", "skanogan.cli", "benchmark", "run", "--suite", "speed",
+         "--results", str(tmp_path / "r.jsonl")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert suite.returncode == 2 and "not implemented yet" in suite.stderr
+    assert not (tmp_path / "r.jsonl").exists()
