@@ -50,16 +50,24 @@ def _benchmark_run(args: argparse.Namespace) -> None:
         raise ValueError(f"--suite {args.suite} is not implemented yet; available: quality")
     profile = PROFILES[args.profile]
     log = (lambda _: None) if args.quiet else print
-    written = run(profile, Path(args.results), data_home=args.data_home, log=log)
-    print(f"{written} new result(s) appended to {args.results}")
+    results = Path(args.results or f"benchmarks/results/{args.suite}-{args.profile}.jsonl")
+    written = run(profile, results, data_home=args.data_home, log=log)
+    print(f"{written} new result(s) appended to {results}")
 
 
 def _benchmark_report(args: argparse.Namespace) -> None:
     from skanogan.benchmark.report import write_report
 
-    if not Path(args.results).exists():
-        raise ValueError(f"no results file at {args.results}: run `skanogan benchmark run` first")
-    write_report(Path(args.results), Path(args.output), plots=not args.no_plot)
+    if args.results is None:
+        paths = sorted(Path("benchmarks/results").glob("*.jsonl"))
+        if not paths:
+            raise ValueError("no results in benchmarks/results: run `skanogan benchmark run` first")
+    else:
+        paths = [Path(p) for p in args.results]
+    for path in paths:
+        if not path.exists():
+            raise ValueError(f"no results file at {path}: run `skanogan benchmark run` first")
+    write_report(paths, Path(args.output), plots=not args.no_plot)
     print(f"report written to {args.output}")
 
 
@@ -111,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_run.add_argument("--suite", default="quality", choices=("quality", "mri", "speed"))
     bench_run.add_argument("--profile", default="quick", choices=("quick", "paper"))
     bench_run.add_argument(
-        "--results", default="benchmarks/results/quality.jsonl", help="JSON-lines results file"
+        "--results",
+        default=None,
+        help="JSON-lines results file (default: benchmarks/results/SUITE-PROFILE.jsonl)",
     )
     bench_run.add_argument(
         "--data-home", default=None, help="data folder (default: $SKANOGAN_DATA or pooch's cache)"
@@ -121,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_report = bench_commands.add_parser(
         "report", help="markdown tables and plots from a results file (regenerated each time)"
     )
-    bench_report.add_argument("--results", default="benchmarks/results/quality.jsonl")
+    bench_report.add_argument(
+        "--results",
+        nargs="+",
+        default=None,
+        help="results files, one section each (default: benchmarks/results/*.jsonl)",
+    )
     bench_report.add_argument("--output", default="docs/benchmarks.md")
     bench_report.add_argument("--no-plot", action="store_true")
     bench_report.set_defaults(func=_benchmark_report)

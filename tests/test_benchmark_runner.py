@@ -97,11 +97,12 @@ def test_report_renders_tables_and_plots(tmp_path):
     """write_report makes the quality, ablation and cost tables and one PNG per dataset."""
     results = tmp_path / "results.jsonl"
     run(TINY, results, log=lambda _: None)
-    text = write_report(results, tmp_path / "docs" / "benchmarks.md")
+    text = write_report([results], tmp_path / "docs" / "benchmarks.md")
     assert "### digits: AUROC per normal class" in text
     assert "| L_irec + L_adv + L_zrec + L_rank | full/image |" in text
     assert "### Cost per task" in text and "| digits | ECOD | per_sample |" in text
-    assert (tmp_path / "docs" / "benchmarks" / "digits.png").read_bytes()[:4] == b"\x89PNG"
+    png = tmp_path / "docs" / "benchmarks" / "results" / "digits.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
     assert render([]).startswith("No results yet")
 
 
