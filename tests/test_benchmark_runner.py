@@ -145,3 +145,19 @@ def test_benchmark_cli_errors_are_one_line(tmp_path):
     )  # fmt: skip
     assert suite.returncode == 2 and "not implemented yet" in suite.stderr
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_cifar10_tasks_come_from_the_original_pickles(tmp_path):
+    """A user's cifar-10-batches-py folder feeds the runner: channels-first 3×32×32 tasks."""
+    import pickle
+
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, (20, 3072), dtype=np.uint8),
+                 b"labels": [i % 10 for i in range(20)]}  # fmt: skip
+        (folder / name).write_bytes(pickle.dumps(batch))
+    task = load_task("cifar10", 3, 0, TINY, str(tmp_path))
+    assert task.X_train.shape == (10, 3, 32, 32) and task.X_test.shape[1:] == (3, 32, 32)
+    assert set(np.unique(task.y_test)) == {0, 1}
