@@ -234,7 +234,28 @@ def one_class_split(
     return OneClassSplit(X[train_normal], X_test, y_binary.astype(np.int64))
 
 
-class OneClassKFold(BaseCrossValidator):
+class _OneClassKFoldBase(BaseCrossValidator):
+    """``n_splits``, ``shuffle`` and ``random_state``, shared by both one-class splitters."""
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        *,
+        shuffle: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        # Validated here, as scikit-learn's splitters do: a splitter has no fit or set_params.
+        _check_fold_params(n_splits, shuffle, random_state)
+        self.n_splits = n_splits
+        self.shuffle = shuffle
+        self.random_state = random_state
+
+    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
+        """Return ``n_splits``; the arguments are ignored (scikit-learn's signature)."""
+        return self.n_splits
+
+
+class OneClassKFold(_OneClassKFoldBase):
     """K-fold cross-validation for one-class detectors: normal-only training folds.
 
     ``y`` is binary, 0 = normal and 1 = anomaly. The normals are split into ``n_splits``
@@ -276,19 +297,6 @@ class OneClassKFold(BaseCrossValidator):
     train [2 3] test [0 1 4] test labels [0 0 1]
     train [0 1] test [2 3 5] test labels [0 0 1]
     """
-
-    def __init__(
-        self,
-        n_splits: int = 5,
-        *,
-        shuffle: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        # Validated here, as scikit-learn's splitters do: a splitter has no fit or set_params.
-        _check_fold_params(n_splits, shuffle, random_state)
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
 
     def split(self, X: ArrayLike, y: ArrayLike | None = None, groups: Any = None) -> Folds:
         """Generate the (train, test) indices of each fold.
@@ -343,12 +351,8 @@ class OneClassKFold(BaseCrossValidator):
         ]
         return iter(folds)
 
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """Return ``n_splits``; the arguments are ignored (scikit-learn's signature)."""
-        return self.n_splits
 
-
-class GroupOneClassKFold(BaseCrossValidator):
+class GroupOneClassKFold(_OneClassKFoldBase):
     """K-fold one-class cross-validation that keeps every group on one side of each fold.
 
     Groups (e.g. the slices of one patient) are assigned whole to ``n_splits`` folds, as
@@ -391,18 +395,6 @@ class GroupOneClassKFold(BaseCrossValidator):
 
     # Ask for ``groups`` under scikit-learn's metadata routing, as GroupKFold does.
     __metadata_request__split = {"groups": True}  # noqa: RUF012 (scikit-learn's convention)
-
-    def __init__(
-        self,
-        n_splits: int = 5,
-        *,
-        shuffle: bool = False,
-        random_state: int | np.random.RandomState | None = None,
-    ) -> None:
-        _check_fold_params(n_splits, shuffle, random_state)
-        self.n_splits = n_splits
-        self.shuffle = shuffle
-        self.random_state = random_state
 
     def split(
         self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
@@ -468,10 +460,6 @@ class GroupOneClassKFold(BaseCrossValidator):
                 )
             folds.append((train, np.sort(test)))
         return iter(folds)
-
-    def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
-        """Return ``n_splits``; the arguments are ignored (scikit-learn's signature)."""
-        return self.n_splits
 
 
 def _check_fold_params(n_splits: Any, shuffle: Any, random_state: Any) -> None:
