@@ -352,7 +352,8 @@ def run(
     results.parent.mkdir(parents=True, exist_ok=True)
     _drop_torn_tail(results)
     env = environment()
-    tasks: dict[tuple[str, int, int], Task] = {}
+    # One task at a time: plan() visits every detector of a task before the next task.
+    task: Task | None = None
     written = 0
     for dataset, normal_class, seed, detector, weights, params, score_types in plan(profile):
         configs = {s: (weights if s == "default" else f"{weights}/{s}") for s in score_types}
@@ -363,10 +364,9 @@ def run(
         ]
         if not todo:
             continue
-        key = (dataset, normal_class, seed)
-        if key not in tasks:
-            tasks = {key: load_task(dataset, normal_class, seed, profile, data_home)}
-        task = tasks[key]
+        wanted = (dataset, normal_class, seed)
+        if task is None or (task.dataset, task.normal_class, task.seed) != wanted:
+            task = load_task(*wanted, profile, data_home)
         settings = {
             **profile.settings,
             "skanogan": {**profile.settings.get("skanogan", {}), **params},
