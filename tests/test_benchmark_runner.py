@@ -33,6 +33,19 @@ def test_plan_covers_every_cell_once():
     assert len(fits) == 2 * 2 * per_task
     full = [f for f in fits if f[3] == "skanogan" and f[4] == "full"]
     assert all(f[6] == ("latent", "image", "combined") for f in full)
+    # The main table of every task comes before any ablation fit.
+    is_ablation = [f[4] not in ("full", "default") for f in fits]
+    assert is_ablation == sorted(is_ablation) and sum(is_ablation) == 2 * 2 * 3
+
+
+def test_task_images_shrunk_by_area_mean():
+    """image_size shrinks every image of a dataset by area averaging, train and test alike."""
+    small = dataclasses.replace(TINY, image_size={"digits": 4})
+    full, shrunk = load_task("digits", 3, 0, TINY, None), load_task("digits", 3, 0, small, None)
+    assert shrunk.X_train.shape == (40, 1, 4, 4) and shrunk.X_test.shape[1:] == (1, 4, 4)
+    assert shrunk.X_train.dtype == np.uint8
+    block_mean = full.X_train.reshape(40, 1, 4, 2, 4, 2).mean(axis=(3, 5))
+    np.testing.assert_allclose(shrunk.X_train, block_mean, atol=0.5)
 
 
 def test_task_is_identical_for_every_detector_and_subsampled():
