@@ -1,0 +1,207 @@
+"""The skanogan model file: one safetensors file whose header carries a JSON document.
+
+Tensors (network weights, optimizer moments, score arrays) are stored by safetensors, which
+reads raw numbers only; everything else (parameters, scalars, history, the pixel scaling) is
+plain JSON in the header's ``"skanogan"`` metadata entry. Decoding accepts only the few types
+listed in :data:`_DATACLASSES` and builds nothing else, so loading a file runs no code from it,
+unlike pickle.
+
+Files are written atomically: to a temporary file in the target folder, flushed to disk, then
+linked into place (which fails if the target appeared meanwhile) or renamed over it when
+overwriting is asked for. A reader never sees half a file; a crash leaves the old file intact.
+
+See Also
+--------
+skanogan.estimator.LatentRegularizedGAN.save : the public entry point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import skanogan
+from skanogan._shapes import ImageGeometry, PixelScaler
+from skanogan.scoring import ScoreScaler
+
+__all__ = ["FORMAT_VERSION", "read_state", "write_state"]
+
+#: Bumped when a file can no longer be read by older versions; older files stay readable.
+FORMAT_VERSION = 1
+_FORMAT = "skanogan-model"
+_DATACLASSES = {cls.__name__: cls for cls in (PixelScaler, ScoreScaler, ImageGeometry)}
+
+
+class _Encoder:
+    """Turns an object tree into JSON-ready values, moving arrays and tensors aside."""
+
+    def __init__(self) -> None:
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def _tensor(self, value: torch.Tensor, kind: str) -> dict[str, str]:
+        key = f"t{len(self.tensors)}"
+        self.tensors[key] = value.detach().cpu().contiguous().clone()
+        return {kind: key}
+
+    def encode(self, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, torch.Tensor):
+            return self._tensor(value, "__tensor__")
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in "OUS":
+                return {"__strings__": [str(item) for item in value.tolist()]}
+            return self._tensor(torch.from_numpy(np.ascontiguousarray(value)), "__ndarray__")
+        if isinstance(value, torch.device):
+            return {"__device__": str(value)}
+        if isinstance(value, torch.dtype):
+            return {"__dtype__": str(value).removeprefix("torch.")}
+        if isinstance(value, np.random.RandomState):
+            name, keys, pos, has_gauss, cached = value.get_state()
+            return {"__random_state__": [name, keys.tolist(), pos, has_gauss, cached]}
+        if isinstance(value, tuple):
+            return {"__tuple__": [self.encode(item) for item in value]}
+        if isinstance(value, list):
+            return [self.encode(item) for item in value]
+        if isinstance(value, dict):
+            if all(isinstance(key, str) for key in value):
+                return {"__dict__": {key: self.encode(item) for key, item in value.items()}}
+            # Optimizer states are keyed by parameter index: keep the int keys.
+            return {"__items__": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+        if dataclasses.is_dataclass(value) and type(value).__name__ in _DATACLASSES:
+            fields = {
+                f.name: self.encode(getattr(value, f.name)) for f in dataclasses.fields(value)
+            }
+            return {"__dataclass__": type(value).__name__, "fields": fields}
+        raise TypeError(f"cannot store a value of type {type(value).__name__} in a model file")
+
+
+def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(value, list):
+        return [_decode(item, tensors) for item in value]
+    if not isinstance(value, dict):
+        return value
+    (tag, payload), *rest = value.items()
+    if tag == "__tensor__":
+        return tensors[payload]
+    if tag == "__ndarray__":
+        return tensors[payload].numpy()
+    if tag == "__strings__":
+        return np.asarray(payload, dtype=object)
+    if tag == "__device__":
+        return torch.device(payload)
+    if tag == "__dtype__":
+        dtype = getattr(torch, payload, None)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"unknown dtype {payload!r}")
+        return dtype
+    if tag == "__random_state__":
+        name, keys, pos, has_gauss, cached = payload
+        state = np.random.RandomState()
+        state.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+        return state
+    if tag == "__tuple__":
+        return tuple(_decode(item, tensors) for item in payload)
+    if tag == "__dict__":
+        return {key: _decode(item, tensors) for key, item in payload.items()}
+    if tag == "__items__":
+        return {_decode(k, tensors): _decode(v, tensors) for k, v in payload}
+    if tag == "__dataclass__":
+        if payload not in _DATACLASSES:
+            raise ValueError(f"unknown stored type {payload!r}")
+        fields = {key: _decode(item, tensors) for key, item in rest[0][1].items()}
+        return _DATACLASSES[payload](**fields)
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def write_state(path: Any, class_name: str, state: dict[str, Any], *, overwrite: bool) -> Path:
+    """Write ``state`` (an estimator's ``__getstate__``) to ``path`` atomically."""
+    from safetensors.torch import save
+
+    path = _check_path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    encoder = _Encoder()
+    document = {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skanogan_version": skanogan.__version__,
+        "torch_version": torch.__version__,
+        "class": class_name,
+        "state": encoder.encode(state),
+    }
+    payload = save(encoder.tensors, metadata={"skanogan": json.dumps(document)})
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        # mkstemp creates the file private (0o600); give it the permissions of an open() file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            # link() refuses an existing target, so a file created meanwhile is not lost.
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
+            os.unlink(temporary)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def read_state(path: Any, class_name: str) -> dict[str, Any]:
+    """Read a file written by :func:`write_state`; clear errors for anything else."""
+    from safetensors import SafetensorError, safe_open
+
+    path = _check_path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with safe_open(path, framework="pt") as stored:
+            tensors = {key: stored.get_tensor(key) for key in stored.keys()}
+            header = json.loads((stored.metadata() or {})["skanogan"])
+        if header.get("format") != _FORMAT:
+            raise KeyError("format")
+    except (SafetensorError, KeyError, TypeError, ValueError, OSError) as error:
+        raise ValueError(
+            f"{path} is not a readable skanogan model file ({type(error).__name__}: {error})"
+        ) from None
+    if header["format_version"] > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by skanogan {header['skanogan_version']} in model format "
+            f"{header['format_version']}; this skanogan {skanogan.__version__} reads format "
+            f"{FORMAT_VERSION} or older: upgrade skanogan to load it"
+        )
+    if header["class"] != class_name:
+        raise ValueError(f"{path} holds a {header['class']}, not a {class_name}")
+    try:
+        return _decode(header["state"], tensors)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} is a corrupt skanogan model file ({error})") from None
+
+
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path {path} is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"the folder of path {path} does not exist")
+    return path
