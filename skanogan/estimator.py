@@ -7,6 +7,7 @@ in :mod:`skanogan.training` and the scores in :mod:`skanogan.scoring`.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import warnings
@@ -41,6 +42,7 @@ from skanogan._validation import (
     check_params,
     validate_samples,
 )
+from skanogan.exceptions import DivergenceError
 from skanogan.losses import ADVERSARIAL_LOSSES
 from skanogan.networks import GANetworks, build_networks
 from skanogan.scoring import (
@@ -52,15 +54,19 @@ from skanogan.scoring import (
     pixel_error,
     reconstruct_batch,
 )
-from skanogan.training import TrainConfig, make_optimizers, train_epoch
+from skanogan.training import (
+    COLLAPSE_D_LOSS,
+    TrainConfig,
+    make_optimizers,
+    restart_discriminator,
+    train_epoch,
+)
 
 __all__ = ["LatentRegularizedGAN"]
 
 _NETWORKS = ("encoder_", "decoder_", "aux_encoder_", "discriminator_")
-
-
-def _identity(x: torch.Tensor) -> torch.Tensor:
-    return x
+#: on_divergence="restart_d" retries a diverging epoch this often before giving up.
+_MAX_D_RESTARTS = 3
 
 
 class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
@@ -133,8 +139,17 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
     amp : "auto" or bool, default="auto"
         Mixed precision (bfloat16 where supported, else float16 with loss scaling) on CUDA
         only; ``"auto"`` turns it on there. ``True`` on a CPU device is a ``ValueError``.
+    on_divergence : {"raise", "restart_d"}, default="raise"
+        What :meth:`fit` does when a loss becomes NaN or infinite (checked every 32 steps and
+        at the end of each epoch, without a host sync per step). Either way the networks go
+        back to the last completed epoch first. ``"raise"`` then raises
+        :class:`~skanogan.exceptions.DivergenceError` naming the epoch and the loss term (the
+        detector stays usable at that epoch); ``"restart_d"`` re-initialises D and its optimizer
+        state (GANomaly's remedy), counts it in ``history_`` under ``d_restarts`` and retries
+        the epoch, up to three times per epoch before raising.
     verbose : int, default=0
-        0 silent, 1 a progress bar with the running losses, 2 one line per epoch.
+        0 silent, 1 a progress bar with the running losses, 2 one line per epoch. From 1, an
+        epoch in which D collapsed (``history_`` key ``d_collapsed``) also gives a warning.
     warm_start : bool, default=False
         When True and already fitted, :meth:`fit` continues training the same networks for
         another ``epochs`` epochs instead of starting again; the pixel scaling is kept.
@@ -165,7 +180,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
     history_ : list of dict
         One dict of plain floats per epoch: ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank``
         (unweighted), ``g_total``, ``d_loss``, ``svd_skipped`` (steps whose SVD failed or was not
-        finite, whose rank term was skipped) and ``seconds``.
+        finite, whose rank term was skipped), ``d_collapsed`` (1.0 when D's loss stayed below
+        ``skanogan.training.COLLAPSE_D_LOSS`` all epoch), ``d_restarts`` (times D was
+        re-initialised by ``on_divergence="restart_d"``) and ``seconds``.
     n_iter_ : int
         Epochs trained in total (across warm starts).
     score_scaler_ : ScoreScaler
@@ -231,6 +248,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "device": DEVICE,
         "amp": [Options(("auto", True, False))],
+        "on_divergence": [Options(("raise", "restart_d"))],
         "verbose": [Interval(Integral, 0, 2)],
         "warm_start": [BOOL],
         "random_state": RANDOM_STATE,
@@ -257,6 +275,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         validation_fraction: float = 0.0,
         device: str | torch.device = "auto",
         amp: str | bool = "auto",
+        on_divergence: str = "raise",
         verbose: int = 0,
         warm_start: bool = False,
         random_state: int | np.random.RandomState | None = None,
@@ -279,6 +298,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.device = device
         self.amp = amp
+        self.on_divergence = on_divergence
         self.verbose = verbose
         self.warm_start = warm_start
         self.random_state = random_state
@@ -316,7 +336,17 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             self.history_ = []
             self.n_iter_ = 0
 
-        self._train(X[train_idx], torch.Generator().manual_seed(seed + self.n_iter_))
+        try:
+            self._train(X[train_idx], torch.Generator().manual_seed(seed + self.n_iter_))
+        except (KeyboardInterrupt, DivergenceError):
+            # _train rolled the networks back to the last completed epoch: make the object
+            # consistent with them (usable, or unfitted if no epoch ever completed) and re-raise.
+            if self.n_iter_:
+                self._fit_threshold(X, train_idx, val_idx)
+            else:
+                for name in [key for key in vars(self) if key.endswith("_")]:
+                    delattr(self, name)
+            raise
         self._fit_threshold(X, train_idx, val_idx)
         return self
 
@@ -388,7 +418,11 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         return GANetworks(*(getattr(self, name) for name in _NETWORKS))
 
     def _train(self, X: np.ndarray, generator: torch.Generator) -> None:
-        """Run ``epochs`` epochs on ``X``, appending to ``history_``."""
+        """Run ``epochs`` epochs on ``X``, appending to ``history_``.
+
+        A diverging or interrupted epoch is rolled back to the end of the previous one before
+        the error propagates (see ``on_divergence``).
+        """
         config = TrainConfig(
             w_irec=float(self.w_irec),
             w_adv=float(self.w_adv),
@@ -407,28 +441,87 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             from tqdm.auto import tqdm
 
             bar = tqdm(total=self.epochs * n_batches, desc="fit", unit="batch")
+        snapshot = self._snapshot()
         try:
             for _ in range(self.epochs):
                 order = torch.randperm(X.shape[0], generator=generator).numpy()
-                batches = (
-                    self._to_network(self._scaled(np.sort(order[i : i + batch_size]), X))
-                    for i in range(0, n_batches * batch_size, batch_size)
-                )
-                record = train_epoch(
-                    nets, self.optimizers_, batches, config, None if bar is None else bar.update
-                )
+                for restarts in range(_MAX_D_RESTARTS + 1):
+                    batches = (
+                        self._to_network(self._scaled(np.sort(order[i : i + batch_size]), X))
+                        for i in range(0, n_batches * batch_size, batch_size)
+                    )
+                    try:
+                        record = train_epoch(
+                            nets,
+                            self.optimizers_,
+                            batches,
+                            config,
+                            None if bar is None else bar.update,
+                        )
+                        break
+                    except DivergenceError as error:
+                        self._restore(snapshot)
+                        if self.on_divergence == "raise" or restarts == _MAX_D_RESTARTS:
+                            raise self._divergence(error, restarts) from None
+                        restart_discriminator(nets, self.optimizers_, generator)
+                    except KeyboardInterrupt:
+                        self._restore(snapshot)
+                        raise
+                record["d_restarts"] = float(restarts)
                 self.history_.append(record)
                 self.n_iter_ += 1
-                if bar is not None:
-                    bar.set_postfix(g_total=record["g_total"], d_loss=record["d_loss"])
-                elif self.verbose == 2:
-                    print(
-                        f"epoch {self.n_iter_}: "
-                        + " ".join(f"{key}={value:.4g}" for key, value in record.items())
-                    )
+                snapshot = self._snapshot()
+                self._report_epoch(record, bar)
         finally:
             if bar is not None:
                 bar.close()
+
+    def _snapshot(self) -> dict[str, Any]:
+        """Copies of every network's and optimizer's state, on the device: the rollback point."""
+        return copy.deepcopy(
+            {
+                **{name: getattr(self, name).state_dict() for name in _NETWORKS},
+                "generator": self.optimizers_.generator.state_dict(),
+                "discriminator": self.optimizers_.discriminator.state_dict(),
+                "scaler": self.optimizers_.scaler.state_dict(),
+            }
+        )
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        for name in _NETWORKS:
+            getattr(self, name).load_state_dict(snapshot[name])
+        for name in ("generator", "discriminator", "scaler"):
+            getattr(self.optimizers_, name).load_state_dict(snapshot[name])
+
+    def _divergence(self, error: DivergenceError, restarts: int) -> DivergenceError:
+        epoch = self.n_iter_ + 1
+        retried = f" after {restarts} restarts of D" if restarts else ""
+        return DivergenceError(
+            f"training diverged in epoch {epoch}{retried}: the loss term {error.term!r} became "
+            f"NaN or infinite at step {error.step}. The networks were rolled back to epoch "
+            f"{self.n_iter_}. Try a smaller lr, on_divergence='restart_d', or check the input "
+            "scaling.",
+            term=error.term,
+            step=error.step,
+            epoch=epoch,
+        )
+
+    def _report_epoch(self, record: dict[str, float], bar: Any) -> None:
+        if bar is not None:
+            bar.set_postfix(g_total=record["g_total"], d_loss=record["d_loss"])
+        elif self.verbose == 2:
+            print(
+                f"epoch {self.n_iter_}: "
+                + " ".join(f"{key}={value:.4g}" for key, value in record.items())
+            )
+        if self.verbose and record["d_collapsed"]:
+            warnings.warn(
+                f"epoch {self.n_iter_}: the discriminator collapsed (its loss stayed below "
+                f"{COLLAPSE_D_LOSS:g} all epoch), so the adversarial term no longer guides G; "
+                "consider a smaller w_adv or lr",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _fit_threshold(self, X: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray) -> None:
         latent, image = self._raw_scores(X)

@@ -1,4 +1,4 @@
-"""Warnings that skanogan raises, so that users can filter them by class.
+"""Warnings and errors that skanogan raises, so that users can filter or catch them by class.
 
 Examples
 --------
@@ -8,7 +8,21 @@ Examples
 >>> warnings.resetwarnings()
 """
 
-__all__ = ["DeviceWarning", "ImageShapeWarning"]
+__all__ = ["DeviceWarning", "DivergenceError", "ImageShapeWarning"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a non-finite loss.
+
+    ``term`` names the loss term (a key of ``history_``), ``step`` the batch of the epoch by
+    which it was seen, and ``epoch`` (when raised by ``fit``) the epoch that diverged.
+    """
+
+    def __init__(self, message: str, *, term: str, step: int, epoch: int | None = None) -> None:
+        super().__init__(message)
+        self.term = term
+        self.step = step
+        self.epoch = epoch
 
 
 class DeviceWarning(UserWarning):

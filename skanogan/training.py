@@ -1,8 +1,9 @@
 """One epoch of the adversarial game: a generator step, then a discriminator step, per batch.
 
 Pure PyTorch; it knows nothing of scikit-learn. Batches arrive already on the device and in the
-network's range and size (see :mod:`skanogan._shapes`). Per-term losses are summed on the device
-and read back once per epoch.
+network's range and size (see :mod:`skanogan._shapes`). Per-term losses are summed on the device;
+the host reads them every ``check_every`` steps (to catch a non-finite loss early without a sync
+per step) and once at the end of the epoch.
 
 See Also
 --------
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
+from skanogan.exceptions import DivergenceError
 from skanogan.losses import (
     adv_loss,
     discriminator_loss,
@@ -25,9 +27,17 @@ from skanogan.losses import (
     rank_loss,
     zrec_loss,
 )
-from skanogan.networks import GANetworks
+from skanogan.networks import GANetworks, init_dcgan_weights
 
-__all__ = ["HISTORY_KEYS", "Optimizers", "TrainConfig", "make_optimizers", "train_epoch"]
+__all__ = [
+    "COLLAPSE_D_LOSS",
+    "HISTORY_KEYS",
+    "Optimizers",
+    "TrainConfig",
+    "make_optimizers",
+    "restart_discriminator",
+    "train_epoch",
+]
 
 HISTORY_KEYS = (
     "g_irec",
@@ -37,8 +47,17 @@ HISTORY_KEYS = (
     "g_total",
     "d_loss",
     "svd_skipped",
+    "d_collapsed",
+    "d_restarts",
     "seconds",
 )
+
+#: D's loss below this on every step of an epoch counts as a collapse: D separates real from
+#: reconstructed images perfectly and its gradients no longer teach G (GANomaly re-initialises D
+#: at the same bound).
+COLLAPSE_D_LOSS = 1e-5
+
+_TERMS = ("g_irec", "g_adv", "g_zrec", "g_rank", "d_loss")
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,16 @@ def make_optimizers(
         discriminator=torch.optim.Adam(nets.discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
         scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
     )
+
+
+def restart_discriminator(nets: GANetworks, opt: Optimizers, generator: torch.Generator) -> None:
+    """Re-initialise D in place (DCGAN weights, fresh BatchNorm statistics) and forget its Adam
+    moments: GANomaly's remedy when D's loss runs away from G's."""
+    nets.discriminator.apply(lambda layer: init_dcgan_weights(layer, generator))
+    for layer in nets.discriminator.modules():
+        if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
+            layer.reset_running_stats()
+    opt.discriminator.state.clear()
 
 
 def _train_step(
@@ -142,8 +171,17 @@ def train_epoch(
     batches: Iterable[torch.Tensor],
     cfg: TrainConfig,
     on_batch: Callable[[], None] | None = None,
+    check_every: int = 32,
 ) -> dict[str, float]:
     """Train on every batch once and return the epoch's record for ``history_``.
+
+    Raises
+    ------
+    DivergenceError
+        When a loss term is not finite, found at the first check after it happened (every
+        ``check_every`` steps and at the end); it names the term and the step where the first
+        non-finite value appeared. The networks are left as they are: the caller rolls them
+        back.
 
     Returns
     -------
@@ -151,26 +189,52 @@ def train_epoch(
         ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank`` (unweighted means over the epoch's
         batches; 0.0 for a term switched off; ``g_rank`` over the steps whose SVD succeeded),
         ``g_total`` (the weighted sum), ``d_loss``, ``svd_skipped`` (count of steps whose
-        SVD failed or was not finite) and ``seconds``.
+        SVD failed or was not finite), ``d_collapsed`` (1.0 when D's loss stayed below
+        :data:`COLLAPSE_D_LOSS` on every step), ``d_restarts`` (0.0 here; the estimator counts
+        its restarts of D) and ``seconds``.
     """
     start = time.perf_counter()
     for module in nets.modules().values():
         module.train()
     sums: dict[str, torch.Tensor] = {}
+    d_loss_max: torch.Tensor | None = None
+    # Step at which each term of _TERMS first became non-finite (0 = not yet), kept on the
+    # device so that the term where a NaN started is named, not one it spread to.
+    first_bad: torch.Tensor | None = None
     n_batches = n_skipped = 0
     for x in batches:
         terms, skipped = _train_step(nets, opt, x, cfg)
         for key, value in terms.items():
             sums[key] = sums.get(key, 0.0) + value
         n_batches += 1
+        values = torch.stack([terms[key] for key in _TERMS])
+        if first_bad is None:
+            first_bad = torch.zeros(len(_TERMS), dtype=torch.int64, device=values.device)
+            d_loss_max = terms["d_loss"]
+        d_loss_max = d_loss_max.max(terms["d_loss"])
+        first_bad = torch.where(~values.isfinite() & (first_bad == 0), n_batches, first_bad)
         n_skipped += int(skipped)
         if on_batch is not None:
             on_batch()
-    if n_batches == 0:
+        if n_batches % check_every == 0:
+            _check_finite(first_bad)
+    if first_bad is None:
         raise ValueError("train_epoch received no batches")
+    _check_finite(first_bad)
     record = {key: float(value) / n_batches for key, value in sums.items()}
     n_ranked = n_batches - n_skipped
     record["g_rank"] = float(sums["g_rank"]) / n_ranked if n_ranked else 0.0
     record["svd_skipped"] = float(n_skipped)
+    record["d_collapsed"] = float(float(d_loss_max) < COLLAPSE_D_LOSS)
+    record["d_restarts"] = 0.0
     record["seconds"] = time.perf_counter() - start
     return {key: record[key] for key in HISTORY_KEYS}
+
+
+def _check_finite(first_bad: torch.Tensor) -> None:
+    """One host read; raises for the term that became non-finite first."""
+    steps = first_bad.tolist()
+    bad = [(step, term) for step, term in zip(steps, _TERMS, strict=True) if step]
+    if bad:
+        step, term = min(bad)
+        raise DivergenceError(f"{term} became non-finite at step {step}", term=term, step=step)
