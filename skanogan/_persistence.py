@@ -63,6 +63,8 @@ class _Encoder:
             return self._tensor(torch.from_numpy(np.ascontiguousarray(value)), "__ndarray__")
         if isinstance(value, torch.device):
             return {"__device__": str(value)}
+        if isinstance(value, os.PathLike):
+            return {"__path__": os.fspath(value)}
         if isinstance(value, torch.dtype):
             return {"__dtype__": str(value).removeprefix("torch.")}
         if isinstance(value, np.random.RandomState):
@@ -99,6 +101,8 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         return np.asarray(payload, dtype=object)
     if tag == "__device__":
         return torch.device(payload)
+    if tag == "__path__":
+        return Path(payload)
     if tag == "__dtype__":
         dtype = getattr(torch, payload, None)
         if not isinstance(dtype, torch.dtype):

@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from skanogan._checkpoint import Checkpoint
 from skanogan._device import (
     device_for_unpickling,
     resolve_amp_dtype,
@@ -35,8 +36,10 @@ from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan._validation import (
     BOOL,
     DEVICE,
+    NONE,
     RANDOM_STATE,
     ImageShape,
+    InstanceOf,
     Interval,
     Options,
     check_params,
@@ -147,6 +150,19 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         detector stays usable at that epoch); ``"restart_d"`` re-initialises D and its optimizer
         state (GANomaly's remedy), counts it in ``history_`` under ``d_restarts`` and retries
         the epoch, up to three times per epoch before raising.
+    checkpoint_dir : str, os.PathLike or None, default=None
+        Folder (created if needed) where :meth:`fit` saves its progress every
+        ``checkpoint_every`` epochs and after the last one, atomically, as a model file named
+        after a hash of the parameters that shape training, the starting epoch and the training
+        data. Clones in a grid search and CV folds thus never share a checkpoint.
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
+    resume : bool, default=False
+        With ``checkpoint_dir``: continue from this run's checkpoint when there is one (weights,
+        optimizer moments, ``history_``, ``n_iter_``) and train only the epochs left, so an
+        interrupted ``fit`` finishes with ``epochs`` epochs, identical on CPU to an
+        uninterrupted one. A checkpoint written by another configuration or other data is
+        refused with a ``ValueError``. Distinct from ``warm_start``, which trains further.
     verbose : int, default=0
         0 silent, 1 a progress bar with the running losses, 2 one line per epoch. From 1, an
         epoch in which D collapsed (``history_`` key ``d_collapsed``) also gives a warning.
@@ -249,6 +265,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         "device": DEVICE,
         "amp": [Options(("auto", True, False))],
         "on_divergence": [Options(("raise", "restart_d"))],
+        "checkpoint_dir": [NONE, InstanceOf((str, os.PathLike), "a folder path")],
+        "checkpoint_every": [Interval(Integral, 1, None)],
+        "resume": [BOOL],
         "verbose": [Interval(Integral, 0, 2)],
         "warm_start": [BOOL],
         "random_state": RANDOM_STATE,
@@ -276,6 +295,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         device: str | torch.device = "auto",
         amp: str | bool = "auto",
         on_divergence: str = "raise",
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
+        resume: bool = False,
         verbose: int = 0,
         warm_start: bool = False,
         random_state: int | np.random.RandomState | None = None,
@@ -299,6 +321,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         self.device = device
         self.amp = amp
         self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
         self.verbose = verbose
         self.warm_start = warm_start
         self.random_state = random_state
@@ -336,8 +361,20 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             self.history_ = []
             self.n_iter_ = 0
 
+        target = self.n_iter_ + self.epochs
+        checkpoint = None
+        if self.checkpoint_dir is not None:
+            checkpoint = Checkpoint(
+                self.checkpoint_dir,
+                type(self).__name__,
+                self.get_params(deep=False),
+                X[train_idx],
+                self.n_iter_,
+            )
+            if self.resume:
+                self._resume(checkpoint)
         try:
-            self._train(X[train_idx], torch.Generator().manual_seed(seed + self.n_iter_))
+            self._train(X[train_idx], seed, target, checkpoint)
         except (KeyboardInterrupt, DivergenceError):
             # _train rolled the networks back to the last completed epoch: make the object
             # consistent with them (usable, or unfitted if no epoch ever completed) and re-raise.
@@ -354,6 +391,8 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         weights = (self.w_irec, self.w_adv, self.w_zrec, self.w_rank)
         if not any(weights):
             raise ValueError("at least one of w_irec, w_adv, w_zrec and w_rank must be positive")
+        if self.resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir: the folder to resume from")
         if self.w_rank and self.rank >= self.latent_dim:
             raise ValueError(
                 f"rank must be smaller than latent_dim ({self.latent_dim}) when w_rank > 0, "
@@ -367,6 +406,13 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+
+    def _resume(self, checkpoint: Checkpoint) -> None:
+        state = checkpoint.load()
+        if state is not None:
+            # The checkpoint's key covers every parameter that shapes training; the others
+            # (verbose, device, checkpoint settings...) are this call's.
+            self.__setstate__({**state, **self.get_params(deep=False)})
 
     def _split(self, n_samples: int, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
         """Indices of training and validation samples (sorted), with the minimum sizes checked."""
@@ -417,11 +463,12 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
     def _networks(self) -> GANetworks:
         return GANetworks(*(getattr(self, name) for name in _NETWORKS))
 
-    def _train(self, X: np.ndarray, generator: torch.Generator) -> None:
-        """Run ``epochs`` epochs on ``X``, appending to ``history_``.
+    def _train(self, X: np.ndarray, seed: int, target: int, checkpoint: Checkpoint | None) -> None:
+        """Train on ``X`` until ``n_iter_`` reaches ``target``, appending to ``history_``.
 
-        A diverging or interrupted epoch is rolled back to the end of the previous one before
-        the error propagates (see ``on_divergence``).
+        Epoch ``k``'s batch order depends on ``seed`` and ``k`` only, so a resumed run sees the
+        same batches as an uninterrupted one. A diverging or interrupted epoch is rolled back
+        to the end of the previous one before the error propagates (see ``on_divergence``).
         """
         config = TrainConfig(
             w_irec=float(self.w_irec),
@@ -440,10 +487,11 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         if self.verbose == 1:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.epochs * n_batches, desc="fit", unit="batch")
+            bar = tqdm(total=(target - self.n_iter_) * n_batches, desc="fit", unit="batch")
         snapshot = self._snapshot()
         try:
-            for _ in range(self.epochs):
+            while self.n_iter_ < target:
+                generator = torch.Generator().manual_seed(seed + self.n_iter_)
                 order = torch.randperm(X.shape[0], generator=generator).numpy()
                 for restarts in range(_MAX_D_RESTARTS + 1):
                     batches = (
@@ -472,6 +520,10 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
                 self.n_iter_ += 1
                 snapshot = self._snapshot()
                 self._report_epoch(record, bar)
+                if checkpoint is not None and (
+                    self.n_iter_ % self.checkpoint_every == 0 or self.n_iter_ == target
+                ):
+                    checkpoint.save(self.__getstate__())
         finally:
             if bar is not None:
                 bar.close()
