@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 import skanogan
+from skanogan._files import check_output_path, write_atomically
 from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan.scoring import ScoreScaler
 
@@ -131,7 +131,7 @@ def write_state(path: Any, class_name: str, state: dict[str, Any], *, overwrite:
     """Write ``state`` (an estimator's ``__getstate__``) to ``path`` atomically."""
     from safetensors.torch import save
 
-    path = _check_path(path)
+    path = check_output_path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     encoder = _Encoder()
@@ -144,28 +144,7 @@ def write_state(path: Any, class_name: str, state: dict[str, Any], *, overwrite:
         "state": encoder.encode(state),
     }
     payload = save(encoder.tensors, metadata={"skanogan": json.dumps(document)})
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        # mkstemp creates the file private (0o600); give it the permissions of an open() file.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            # link() refuses an existing target, so a file created meanwhile is not lost.
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                raise FileExistsError(f"{path} exists; pass overwrite=True to replace it") from None
-            os.unlink(temporary)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    write_atomically(path, payload, overwrite=overwrite)
     return path
 
 
@@ -173,7 +152,9 @@ def read_state(path: Any, class_name: str) -> dict[str, Any]:
     """Read a file written by :func:`write_state`; clear errors for anything else."""
     from safetensors import SafetensorError, safe_open
 
-    path = _check_path(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:
@@ -198,14 +179,3 @@ def read_state(path: Any, class_name: str) -> dict[str, Any]:
         return _decode(header["state"], tensors)
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path} is a corrupt skanogan model file ({error})") from None
-
-
-def _check_path(path: Any) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"path {path} is a directory; give a file name")
-    if not path.parent.is_dir():
-        raise ValueError(f"the folder of path {path} does not exist")
-    return path
