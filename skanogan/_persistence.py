@@ -31,7 +31,7 @@ from skanogan._files import check_output_path, write_atomically
 from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan.scoring import ScoreScaler
 
-__all__ = ["FORMAT_VERSION", "read_state", "write_state"]
+__all__ = ["FORMAT_VERSION", "read_metadata", "read_state", "write_state"]
 
 #: Bumped when a file can no longer be read by older versions; older files stay readable.
 FORMAT_VERSION = 1
@@ -127,8 +127,19 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     raise ValueError(f"unknown tag {tag!r}")
 
 
-def write_state(path: Any, class_name: str, state: dict[str, Any], *, overwrite: bool) -> Path:
-    """Write ``state`` (an estimator's ``__getstate__``) to ``path`` atomically."""
+def write_state(
+    path: Any,
+    class_name: str,
+    state: dict[str, Any],
+    *,
+    overwrite: bool,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``state`` (an estimator's ``__getstate__``) to ``path`` atomically.
+
+    ``metadata`` is the caller's own JSON-serialisable dict (e.g. the preprocessing of the
+    inputs), stored beside the state and read back by :func:`read_metadata`.
+    """
     from safetensors.torch import save
 
     path = check_output_path(path)
@@ -142,14 +153,38 @@ def write_state(path: Any, class_name: str, state: dict[str, Any], *, overwrite:
         "torch_version": torch.__version__,
         "class": class_name,
         "state": encoder.encode(state),
+        "metadata": {} if metadata is None else metadata,
     }
-    payload = save(encoder.tensors, metadata={"skanogan": json.dumps(document)})
+    if not isinstance(document["metadata"], dict):
+        raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        header = json.dumps(document, allow_nan=True)
+    except TypeError as error:
+        raise TypeError(
+            f"metadata must hold only JSON values (str, numbers, lists, dicts): {error}"
+        ) from None
+    payload = save(encoder.tensors, metadata={"skanogan": header})
     write_atomically(path, payload, overwrite=overwrite)
     return path
 
 
 def read_state(path: Any, class_name: str) -> dict[str, Any]:
-    """Read a file written by :func:`write_state`; clear errors for anything else."""
+    """Read the state of a file written by :func:`write_state`; clear errors for anything else."""
+    path, header, tensors = _open(path, class_name, with_tensors=True)
+    try:
+        return _decode(header["state"], tensors)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} is a corrupt skanogan model file ({error})") from None
+
+
+def read_metadata(path: Any, class_name: str) -> dict[str, Any]:
+    """The ``metadata`` dict stored by :func:`write_state` (empty when none was given)."""
+    return _open(path, class_name, with_tensors=False)[1].get("metadata", {})
+
+
+def _open(
+    path: Any, class_name: str, *, with_tensors: bool
+) -> tuple[Path, dict[str, Any], dict[str, torch.Tensor]]:
     from safetensors import SafetensorError, safe_open
 
     if not isinstance(path, (str, os.PathLike)):
@@ -159,8 +194,9 @@ def read_state(path: Any, class_name: str) -> dict[str, Any]:
         raise FileNotFoundError(f"no model file at {path}")
     try:
         with safe_open(path, framework="pt") as stored:
-            tensors = {key: stored.get_tensor(key) for key in stored.keys()}
             header = json.loads((stored.metadata() or {})["skanogan"])
+            keys = stored.keys() if with_tensors else []
+            tensors = {key: stored.get_tensor(key) for key in keys}
         if header.get("format") != _FORMAT:
             raise KeyError("format")
     except (SafetensorError, KeyError, TypeError, ValueError, OSError) as error:
@@ -175,7 +211,4 @@ def read_state(path: Any, class_name: str) -> dict[str, Any]:
         )
     if header["class"] != class_name:
         raise ValueError(f"{path} holds a {header['class']}, not a {class_name}")
-    try:
-        return _decode(header["state"], tensors)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path} is a corrupt skanogan model file ({error})") from None
+    return path, header, tensors

@@ -31,7 +31,7 @@ from skanogan._device import (
     state_to_cpu,
     to_device,
 )
-from skanogan._persistence import read_state, write_state
+from skanogan._persistence import read_metadata, read_state, write_state
 from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan._validation import (
     BOOL,
@@ -758,7 +758,13 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
 
     # -------------------------------------------------------- persistence
 
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    def save(
+        self,
+        path: str | os.PathLike,
+        *,
+        overwrite: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> Path:
         """Write the fitted detector to one file, safely and atomically.
 
         The file is safetensors (weights, optimizer state, score arrays) with the parameters,
@@ -774,6 +780,9 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         overwrite : bool, default=False
             Replace an existing file. Without it an existing file raises
             ``FileExistsError`` and is left untouched.
+        metadata : dict, optional
+            Your own JSON-serialisable information to keep with the model (e.g. how inputs
+            were preprocessed); read it back with :meth:`read_metadata`.
 
         Returns
         -------
@@ -793,7 +802,17 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         True
         """
         check_is_fitted(self)
-        return write_state(path, type(self).__name__, self.__getstate__(), overwrite=overwrite)
+        return write_state(
+            path, type(self).__name__, self.__getstate__(), overwrite=overwrite, metadata=metadata
+        )
+
+    @classmethod
+    def read_metadata(cls, path: str | os.PathLike) -> dict[str, Any]:
+        """The ``metadata`` given to :meth:`save` (``{}`` if none), without loading weights.
+
+        Raises the same errors as :meth:`load` for missing, foreign or newer files.
+        """
+        return read_metadata(path, cls.__name__)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LatentRegularizedGAN:

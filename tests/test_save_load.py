@@ -217,3 +217,15 @@ def test_real_cuda_model_round_trips_through_a_file(tiny, images, tmp_path):
     np.testing.assert_allclose(
         loaded.decision_function(images), detector.decision_function(images), rtol=1e-5
     )
+
+
+def test_metadata_is_stored_and_read_without_the_weights(fitted, tmp_path):
+    """save(metadata=...) keeps a JSON dict; read_metadata returns it; non-JSON is a TypeError."""
+    info = {"input": {"kind": "mri", "spacing": 1.0, "sizes": [64, 64]}}
+    path = fitted.save(tmp_path / "model.safetensors", metadata=info)
+    assert LatentRegularizedGAN.read_metadata(path) == info
+    bare = fitted.save(tmp_path / "bare.safetensors")
+    assert LatentRegularizedGAN.read_metadata(bare) == {}
+    with pytest.raises(TypeError, match="metadata must hold only JSON values"):
+        fitted.save(tmp_path / "bad.safetensors", metadata={"x": object()})
+    assert not (tmp_path / "bad.safetensors").exists()
