@@ -460,3 +460,23 @@ def test_real_thick_slice_las_volume_loads_slices_and_maps_back(tmp_path):
     saved = nib.load(save_map(volume_map, geometry, tmp_path / "map.nii.gz"))
     assert saved.shape == (256, 256, 25)
     np.testing.assert_allclose(saved.affine, nib.load(path).affine, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- a detector
+def test_score_slices_and_volume_maps_follow_the_slices(tmp_path):
+    """A fitted detector gives one table row per slice and a map on each original grid."""
+    from skanogan import LatentRegularizedGAN
+    from skanogan.mri import score_slices, volume_maps
+
+    image, mask = labelled_volume(tmp_path, [0, 0, 12, 30, 0, 0])
+    slices = volumes_to_slices([image], tumour_masks=[mask], image_size=16, field_of_view=20.0)
+    detector = LatentRegularizedGAN(latent_dim=4, base_channels=4, epochs=1, random_state=0)
+    detector.fit(slices.images)
+    table = score_slices(detector, slices)
+    assert set(table) == {"volume", "slice", "score", "label", "tumour"}
+    np.testing.assert_array_equal(table["score"], detector.decision_function(slices.images))
+    np.testing.assert_array_equal(table["tumour"], [0, 0, 1, 1, 0, 0])
+    (volume_id,) = slices.geometries
+    maps = volume_maps(detector, slices)
+    assert maps[volume_id].shape == (20, 20, 6) and (maps[volume_id] >= 0).all()
+    assert maps[volume_id].sum() > 0

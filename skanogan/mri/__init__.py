@@ -15,6 +15,8 @@ function / class                    what
 :func:`to_original_grid`            undo the RAS+ reorientation of an array
 :func:`save_map`                    a 3-D map → NIfTI with the original affine, atomically
 :func:`volume_scores`               slice scores → one score per volume (mean of the top k)
+:func:`score_slices`                a fitted detector → table of volume, slice, score, label
+:func:`volume_maps`                 a fitted detector → per-volume 3-D anomaly maps
 ==================================  =============================================================
 
 Examples
@@ -36,6 +38,7 @@ from skanogan.mri._geometry import VolumeGeometry
 from skanogan.mri._io import Volume, load_mask, load_volume
 from skanogan.mri._maps import maps_to_volume, save_map, to_original_grid, volume_scores
 from skanogan.mri._preprocess import foreground_fraction, head_mask, normalize_intensity
+from skanogan.mri._scoring import score_slices, volume_maps
 from skanogan.mri._slices import SliceSet, volumes_to_slices
 
 __all__ = [
@@ -49,7 +52,9 @@ __all__ = [
     "maps_to_volume",
     "normalize_intensity",
     "save_map",
+    "score_slices",
     "to_original_grid",
+    "volume_maps",
     "volume_scores",
     "volumes_to_slices",
 ]
