@@ -173,8 +173,8 @@ def read_state(path: Any, class_name: str) -> dict[str, Any]:
     path, header, tensors = _open(path, class_name, with_tensors=True)
     try:
         return _decode(header["state"], tensors)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{path} is a corrupt skanogan model file ({error})") from None
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError) as error:
+        raise ValueError(f"{path} is a corrupt skanogan model file ({error!r})") from None
 
 
 def read_metadata(path: Any, class_name: str) -> dict[str, Any]:
@@ -197,8 +197,10 @@ def _open(
             header = json.loads((stored.metadata() or {})["skanogan"])
             keys = stored.keys() if with_tensors else []
             tensors = {key: stored.get_tensor(key) for key in keys}
-        if header.get("format") != _FORMAT:
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
             raise KeyError("format")
+        if not isinstance(header.get("format_version"), int) or "class" not in header:
+            raise KeyError("format_version")
     except (SafetensorError, KeyError, TypeError, ValueError, OSError) as error:
         raise ValueError(
             f"{path} is not a readable skanogan model file ({type(error).__name__}: {error})"

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -132,17 +133,25 @@ def _looks_like_flat_image(n_features: int) -> bool:
 
 def _image_shape_in(X: Any) -> tuple[Any, tuple[int, int, int] | None]:
     """``X`` flattened to 2-D if it holds 3-D/4-D images, with their ``(C, H, W)``."""
-    if isinstance(X, (list, tuple)):
+    if isinstance(X, (list, tuple)) or (not hasattr(X, "shape") and hasattr(X, "__array__")):
         try:
             X = np.asarray(X)
         except ValueError as exc:
             raise ValueError(f"X could not be turned into an array: {exc}") from None
     ndim = len(getattr(X, "shape", ()))
-    if ndim > 4:
+    if ndim > 4 or ndim < 2:
+        got = f"a {ndim}-D array of shape {X.shape}" if hasattr(X, "shape") else repr(X)[:80]
         raise ValueError(
-            "X must be 2-D (n_samples, n_features), 3-D (n_samples, H, W) or "
-            f"4-D (n_samples, C, H, W), got a {ndim}-D array of shape {X.shape}"
+            "Expected 2D array X (n_samples, n_features), 3-D (n_samples, H, W) or "
+            f"4-D (n_samples, C, H, W), got {got}. Reshape your data: X.reshape(-1, 1) for a "
+            "single feature, X.reshape(1, -1) for a single sample"
         )
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "c":
+        # scikit-learn's wording, which its estimator checks match.
+        raise ValueError(f"Complex data not supported: X holds dtype {dtype}")
+    if isinstance(dtype, np.dtype) and dtype.kind in "SUMmV":
+        raise ValueError(f"X holds dtype {dtype}: could not convert it to real numbers")
     if ndim not in (3, 4):
         return X, None
     X = np.asarray(X)
@@ -196,9 +205,22 @@ def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.nda
         fitted = estimator.image_shape_
         fitted = "tabular data" if fitted is None else f"images of shape {fitted}"
         raise ValueError(f"X holds images of shape {in_x}, but this model was fitted on {fitted}")
-    X = validate_data(estimator, X, reset=reset, dtype=np.float32)
+    try:
+        X = validate_data(estimator, X, reset=reset, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        # Some of scikit-learn's errors ("could not convert string to float") omit the name.
+        if re.search(r"\bX\b", str(exc)):
+            raise
+        raise type(exc)(f"invalid X: {exc}") from exc
     if reset:
         estimator.image_shape_ = _fit_image_shape(estimator.image_shape, in_x, X.shape[1])
+        if estimator.image_shape_ is not None and X.size:
+            low, high = float(X.min()), float(X.max())
+            if high - low > np.finfo(np.float32).max:
+                raise ValueError(
+                    f"X spans [{low:g}, {high:g}], a range too wide for the float32 networks; "
+                    "rescale X"
+                )
     if estimator.image_shape_ is None:
         return X
     return X.reshape(X.shape[0], *estimator.image_shape_)

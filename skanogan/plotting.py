@@ -432,7 +432,12 @@ def _vector(
     values: ArrayLike, name: str, n: int | None = None, other: str = "y_true", dtype: Any = float
 ) -> np.ndarray:
     """``values`` as a 1-D array, of length ``n`` (that of ``other``) when given."""
-    vector = np.asarray(values, dtype=dtype)
+    try:
+        vector = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold numbers: {exc}") from None
+    if vector.dtype.kind in "fc" and not np.isfinite(vector).all():
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
     if vector.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {vector.shape}")
     if n is not None and len(vector) != n:

@@ -76,6 +76,8 @@ def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
     if data_home is None:
         data_home = os.environ.get("SKANOGAN_DATA") or None
     if data_home is not None:
+        if not isinstance(data_home, (str, os.PathLike)):
+            raise TypeError(f"data_home must be a str, os.PathLike or None, got {data_home!r}")
         return Path(data_home).expanduser()
     try:
         import pooch
