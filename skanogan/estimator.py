@@ -814,6 +814,47 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         """
         return read_metadata(path, cls.__name__)
 
+    def export_onnx(
+        self, path: str | os.PathLike, *, overwrite: bool = False, opset: int | None = None
+    ) -> Path:
+        """Write the scoring graph as an ONNX file, to score without PyTorch.
+
+        The graph is ``decision_function`` after input validation: the pixel scaling, the
+        resize/pad policy, ``G_e → G_d → G_e'`` and the ``score_type`` score, with the learned
+        values as constants, in float32. Needs the ``onnx`` extra
+        (``pip install 'skanogan[onnx]'``); the file is run with e.g. ``onnxruntime``.
+
+        - Input ``"x"``: float32 ``(N, C, H, W)`` images (``(N, n_features)`` for tabular
+          models) in the units given to :meth:`fit`; ``N`` is dynamic.
+        - Output ``"score"``: float32 ``(N,)``, :meth:`decision_function`'s score (higher =
+          more anomalous).
+        - Output ``"anomaly_map"``: float32 ``(N, H, W)`` (``(N, n_features)``), as
+          :meth:`anomaly_map`.
+
+        Its ``metadata_props`` hold ``skanogan_version``, ``score_type``, ``threshold``
+        (``predict`` is ``score > threshold``), ``input_layout``, ``input_shape`` and
+        ``outputs``. Scores agree with :meth:`decision_function` to float32 precision (tabular
+        models, scored in float64 by PyTorch, are exported in float32).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write, conventionally ``*.onnx``. Its folder must exist.
+        overwrite : bool, default=False
+            Replace an existing file. Without it an existing file raises
+            ``FileExistsError`` and is left untouched.
+        opset : int or None, default=None
+            ONNX opset version (at least 13); ``None`` lets the exporter choose.
+
+        Returns
+        -------
+        path : pathlib.Path
+        """
+        check_is_fitted(self)
+        from skanogan._onnx import export_onnx
+
+        return export_onnx(self, path, overwrite=overwrite, opset=opset)
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> LatentRegularizedGAN:
         """Read a detector written by :meth:`save`.
