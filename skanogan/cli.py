@@ -1,7 +1,22 @@
-"""The ``skanogan`` command line: ``demo``, ``benchmark run``, ``benchmark report``, ``info``.
+"""The ``skanogan`` command line.
 
-A user error (a bad value, a missing optional dependency) prints one line on stderr and exits
-with code 2; it never shows a traceback.
+==================================================  ===============================================
+command                                             what
+==================================================  ===============================================
+``skanogan demo``                                   train on the embedded digits, compare with PyOD
+``skanogan fit INPUT… -o MODEL``                    train on images, arrays or NIfTI volumes
+``skanogan score MODEL INPUT… -o CSV``              scores, labels and (``--maps``) anomaly maps
+``skanogan mri fit NIFTI…|FOLDER -o MODEL``         ``fit`` with the slicing options for brain MRI
+``skanogan mri score MODEL NIFTI… -o CSV``          ``score`` with masks and montages (``--png``)
+``skanogan benchmark run`` / ``benchmark report``   the benchmark suites and their report
+``skanogan info``                                   versions and devices
+==================================================  ===============================================
+
+``fit`` stores how its inputs were read in the model file, so ``score`` reads new inputs the
+same way (inputs: :mod:`skanogan._inputs`; outputs: :mod:`skanogan._outputs`). No command
+writes over an existing file without ``--overwrite``; every output is checked before any work
+starts. A user error (a bad value, an unreadable or missing file, a missing optional dependency)
+prints one line on stderr and exits with code 2; it never shows a traceback.
 """
 
 from __future__ import annotations
@@ -9,10 +24,45 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from skanogan.demo import DEMO_EPOCHS
+from skanogan.estimator import LatentRegularizedGAN
+from skanogan.exceptions import DivergenceError
+
+# Estimator parameters with an option of their own: --latent-dim sets latent_dim, and so on.
+_ESTIMATOR_OPTIONS = {
+    "epochs": (int, "passes over the training data"),
+    "latent_dim": (int, "size of the latent code z"),
+    "base_channels": (int, "width of the first conv layer"),
+    "batch_size": (int, "training batch size"),
+    "lr": (float, "Adam learning rate"),
+    "w_irec": (float, "weight of the image reconstruction term"),
+    "w_adv": (float, "weight of the adversarial term"),
+    "w_zrec": (float, "weight of the latent reconstruction term"),
+    "w_rank": (float, "weight of the low-rank term"),
+    "score_type": (("latent", "image", "combined"), "anomaly score"),
+    "contamination": (float, "expected outlier fraction; sets the label threshold"),
+    "validation_fraction": (float, "fraction held out to set the threshold on unseen normals"),
+}
+_MRI_OPTIONS = {  # settings of skanogan.mri.volumes_to_slices
+    "image_size": (int, "side of the square slice images in pixels"),
+    "spacing": (float, "in-plane pixel size in mm that slices are resampled to"),
+    "field_of_view": (float, "side in mm of the square window centred on the head"),
+    "min_foreground": (float, "keep slices whose foreground covers this fraction of the window"),
+    "normalization": (("percentile", "zscore"), "intensity normalisation on the foreground"),
+}
+_KINDS = ("images", "array", "nifti")
+_NOUNS = {"images": "images", "array": "samples", "nifti": "slices"}
+_MAPS_HELP = (
+    "folder for anomaly maps |x - x_rec| (network units, pixels in [-1, 1]): NIfTI input gives "
+    "one NIfTI per volume on its original grid and affine; other input one 8-bit PNG per image, "
+    "grey = 255 * min(error, 1), the same scale for every image and model"
+)
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -71,8 +121,77 @@ def _benchmark_report(args: argparse.Namespace) -> None:
     print(f"report written to {args.output}")
 
 
+def _fit(args: argparse.Namespace) -> None:
+    from skanogan._inputs import read_inputs
+    from skanogan._outputs import check_outputs
+
+    output = Path(args.output)
+    check_outputs([output], overwrite=args.overwrite, inputs=args.inputs)
+    data = read_inputs(
+        args.inputs,
+        kinds=args.kinds,
+        key=getattr(args, "key", None),
+        nifti={name: getattr(args, name) for name in _MRI_OPTIONS if hasattr(args, name)},
+        brain_masks=getattr(args, "brain_mask", None),
+    )
+    detector = LatentRegularizedGAN(
+        **{name: getattr(args, name) for name in _ESTIMATOR_OPTIONS},
+        device=args.device,
+        verbose=0 if args.quiet else 1,
+        random_state=args.seed,
+    )
+    start = time.perf_counter()
+    detector.fit(data.X)
+    seconds = time.perf_counter() - start
+    output.parent.mkdir(parents=True, exist_ok=True)
+    path = detector.save(output, overwrite=args.overwrite, metadata=data.metadata)
+    print(
+        f"trained on {len(data.X)} {_NOUNS[data.kind]} of shape {data.X.shape[1:]} from "
+        f"{len(data.files)} file(s) for {args.epochs} epoch(s) in {seconds:.1f} s; "
+        f"model written to {path}"
+    )
+
+
+def _score(args: argparse.Namespace) -> None:
+    from skanogan import _inputs, _outputs
+
+    data = _inputs.read_inputs_for_model(
+        args.inputs,
+        args.model,
+        LatentRegularizedGAN.read_metadata(args.model),
+        kinds=args.kinds,
+        key=getattr(args, "key", None),
+        brain_masks=getattr(args, "brain_mask", None),
+        tumour_masks=getattr(args, "mask", None),
+    )
+    csv_path, maps, png = Path(args.output), args.maps, getattr(args, "png", None)
+    map_paths = [] if maps is None else _outputs.map_paths(data, Path(maps))
+    montages = [] if png is None else _outputs.montage_paths(data, Path(png))
+    outputs = [csv_path, *map_paths, *montages]
+    _outputs.check_outputs(outputs, overwrite=args.overwrite, inputs=[*data.files, args.model])
+    if png is not None:
+        _outputs.require_matplotlib()
+    detector = LatentRegularizedGAN.load(args.model)
+    if maps is not None and detector.image_shape_ is None:
+        raise ValueError(f"{args.model} was fitted on tabular data, which has no anomaly maps")
+    table = _outputs.score_table(detector, data, args.model)
+    _outputs.write_csv(csv_path, table, overwrite=args.overwrite)
+    if maps is not None:
+        _outputs.write_maps(detector, data, map_paths, overwrite=args.overwrite)
+    if png is not None:
+        _outputs.write_montages(detector, data, table["score"], montages, overwrite=args.overwrite)
+    written = "".join(
+        f"; {len(paths)} {what} written to {folder}"
+        for what, paths, folder in (("map(s)", map_paths, maps), ("montage(s)", montages, png))
+        if folder is not None
+    )
+    print(
+        f"scored {len(data.X)} {_NOUNS[data.kind]} from {len(data.files)} file(s), "
+        f"{int(np.sum(table['label']))} labelled 1; CSV written to {csv_path}{written}"
+    )
+
+
 def _info(args: argparse.Namespace) -> None:
-    import numpy as np
     import sklearn
     import torch
 
@@ -87,6 +206,95 @@ def _info(args: argparse.Namespace) -> None:
         f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(torch.cuda.device_count())
     ]
     print("devices: " + ", ".join(devices))
+
+
+def _add_fit(commands: argparse._SubParsersAction, name: str, *, mri: bool) -> None:
+    what = "NIfTI volumes (files or folders)" if mri else "images, arrays or NIfTI volumes"
+    fit = commands.add_parser(name, help=f"train on normal {what}; write a model file")
+    fit.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="NIFTI" if mri else "INPUT",
+        help=".nii/.nii.gz files or folders of them (healthy volumes)"
+        if mri
+        else "PNG/JPEG files or folders of them (sorted by name; grayscale = 1 channel, "
+        "else RGB), .npy/.npz arrays, or .nii/.nii.gz volumes; one kind per run",
+    )
+    fit.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write")
+    _add_input_options(fit, mri=mri, fit=True)
+    estimator = fit.add_argument_group("estimator parameters")
+    _add_options(estimator, _ESTIMATOR_OPTIONS, LatentRegularizedGAN().get_params())
+    estimator.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    estimator.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument("--overwrite", action="store_true", help="replace an existing model file")
+    fit.set_defaults(func=_fit, kinds=("nifti",) if mri else _KINDS)
+
+
+def _add_score(commands: argparse._SubParsersAction, name: str, *, mri: bool) -> None:
+    score = commands.add_parser(
+        name, help="score inputs with a model: CSV of scores and 0/1 labels, optional maps"
+    )
+    score.add_argument("model", metavar="MODEL", help="model file written by fit")
+    score.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="NIFTI" if mri else "INPUT",
+        help="inputs of the kind the model was fitted on, read the same way",
+    )
+    score.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="CSV",
+        help="CSV to write: source, index, score, label (1 = anomalous)"
+        + ("" if not mri else ", volume, slice, tumour (empty without --mask)"),
+    )
+    score.add_argument("--maps", metavar="DIR", help=_MAPS_HELP)
+    _add_input_options(score, mri=mri, fit=False)
+    if mri:
+        score.add_argument(
+            "--mask",
+            nargs="+",
+            metavar="FILE",
+            help="tumour masks, one per volume in the same order: fills the tumour column",
+        )
+        score.add_argument(
+            "--png",
+            metavar="DIR",
+            help="one montage PNG per volume: slices, map overlaid, mask contour (matplotlib)",
+        )
+    score.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    score.set_defaults(func=_score, kinds=("nifti",) if mri else _KINDS)
+
+
+def _add_input_options(parser: argparse.ArgumentParser, *, mri: bool, fit: bool) -> None:
+    if not mri:
+        parser.add_argument("--key", help="the array to read from .npz files holding several")
+        return
+    parser.add_argument(
+        "--brain-mask",
+        nargs="+",
+        metavar="FILE",
+        help="brain masks, one per volume in the same order (default: a head mask)",
+    )
+    if fit:
+        from skanogan._inputs import nifti_defaults
+
+        _add_options(parser, _MRI_OPTIONS, nifti_defaults())
+
+
+def _add_options(parser: argparse._ActionsContainer, table: dict, defaults: dict) -> None:
+    """One option per table entry: (type or tuple of choices, help)."""
+    for option, (kind, text) in table.items():
+        choices = kind if isinstance(kind, tuple) else None
+        parser.add_argument(
+            "--" + option.replace("_", "-"),
+            type=str if choices else kind,
+            choices=choices,
+            default=defaults[option],
+            help=f"{text} (default: %(default)s)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-plot", action="store_true", help="do not write a plot")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=_demo)
+
+    _add_fit(commands, "fit", mri=False)
+    _add_score(commands, "score", mri=False)
+    mri = commands.add_parser("mri", help="brain MRI: NIfTI volumes cut into axial slices")
+    mri_commands = mri.add_subparsers(dest="mri_command", required=True)
+    _add_fit(mri_commands, "fit", mri=True)
+    _add_score(mri_commands, "score", mri=True)
 
     benchmark = commands.add_parser("benchmark", help="run the benchmarks and report them")
     bench_commands = benchmark.add_subparsers(dest="benchmark_command", required=True)
@@ -151,8 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, OSError) as exc:
-        print(f"skanogan {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, ImportError, DivergenceError) as exc:
+        print(f"skanogan: error: {exc}", file=sys.stderr)
         return 2
     return 0
 

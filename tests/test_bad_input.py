@@ -445,6 +445,13 @@ def _read(kind, folder, payload):
             (path.parent / stem).write_bytes(payload)
         path.write_bytes(payload)
         datasets.load_mnist(folder)
+    elif kind in ("png", "jpg", "npy"):
+        # The command line's readers (skanogan fit / score).
+        from skanogan._inputs import read_inputs
+
+        path = folder / f"x.{kind}"
+        path.write_bytes(payload)
+        read_inputs([path])
     else:
         path = folder / "cifar10" / "cifar-10-batches-py" / "test_batch"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -455,10 +462,10 @@ def _read(kind, folder, payload):
     return path
 
 
-KINDS = ["model", "nii", "nii.gz", "npz", "idx", "cifar"]
+KINDS = ["model", "nii", "nii.gz", "npz", "idx", "cifar", "png", "jpg", "npy"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=90, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     kind=st.sampled_from(KINDS),
     payload=st.binary(max_size=512),

@@ -47,3 +47,15 @@ def test_info_reports_versions_and_devices():
     assert result.returncode == 0
     assert "skanogan " in result.stdout and f"torch {torch.__version__}" in result.stdout
     assert "devices: cpu" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["fit"], ["score"], ["mri", "fit"], ["mri", "score"]])
+def test_help_of_fit_and_score_commands(command, capsys):
+    """Each fit/score command has --help naming its output option and --overwrite."""
+    from skanogan.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "-o" in text and "--overwrite" in text
