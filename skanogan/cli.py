@@ -94,14 +94,18 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _benchmark_run(args: argparse.Namespace) -> None:
-    from skanogan.benchmark.runner import PROFILES, run
-
-    if args.suite != "quality":
-        raise ValueError(f"--suite {args.suite} is not implemented yet; available: quality")
-    profile = PROFILES[args.profile]
+    if args.suite == "speed":
+        raise ValueError("--suite speed is not implemented yet; available: quality, mri")
     log = (lambda _: None) if args.quiet else print
     results = Path(args.results or f"benchmarks/results/{args.suite}-{args.profile}.jsonl")
-    written = run(profile, results, data_home=args.data_home, log=log)
+    if args.suite == "mri":
+        from skanogan.benchmark.mri import run_mri
+
+        written = run_mri(args.profile, results, data_home=args.data_home, log=log)
+    else:
+        from skanogan.benchmark.runner import PROFILES, run
+
+        written = run(PROFILES[args.profile], results, data_home=args.data_home, log=log)
     print(f"{written} new result(s) appended to {results}")
 
 

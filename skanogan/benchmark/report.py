@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from skanogan.benchmark.mri_report import render_mri
 from skanogan.benchmark.runner import PROFILES, read_results
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
@@ -279,11 +280,18 @@ def _plots(records: list[dict[str, Any]], folder: Path) -> list[Path]:
 
 
 def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -> str:
-    """Render each results file into one markdown ``output``, plots in a folder beside it."""
+    """Render each results file into one markdown ``output``, plots in a folder beside it.
+
+    Files of the brain-MRI suite (records with ``"suite": "mri"``) are rendered by
+    :func:`skanogan.benchmark.mri_report.render_mri`; the others as image-dataset tables.
+    """
     sections = []
     folder = output.with_suffix("")
     for path in results:
         records = read_results(path)
+        if records and records[0].get("suite") == "mri":
+            sections.append("\n".join(render_mri(records, path.name)))
+            continue
         text = render(records, path.name)
         if plots and records:
             subfolder = folder / path.stem

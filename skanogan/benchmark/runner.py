@@ -262,7 +262,7 @@ def read_results(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _drop_torn_tail(path: Path) -> None:
+def drop_torn_tail(path: Path) -> None:
     """Cut a partial last line (a run killed mid-write) so the next record starts a line."""
     if not path.exists() or path.stat().st_size == 0:
         return
@@ -354,7 +354,7 @@ def _scoring_label(detector: str, settings: dict[str, Any]) -> str:
     return mode
 
 
-def _fit_and_score(
+def fit_and_score(
     detector: str, settings: dict[str, Any], task: Task, score_types: tuple[str, ...]
 ) -> tuple[dict[str, np.ndarray], float, float, _PeakMemory]:
     model = det.make_detector(detector, seed=task.seed, settings=settings)
@@ -392,7 +392,7 @@ def run(
         for r in read_results(results)
     }
     results.parent.mkdir(parents=True, exist_ok=True)
-    _drop_torn_tail(results)
+    drop_torn_tail(results)
     env = environment()
     # One task at a time: plan() visits every detector of a task before the next task.
     task: Task | None = None
@@ -413,7 +413,7 @@ def run(
             **profile.settings,
             "skanogan": {**profile.settings.get("skanogan", {}), **params},
         }
-        scores, fit_s, score_s, memory = _fit_and_score(detector, settings, task, tuple(todo))
+        scores, fit_s, score_s, memory = fit_and_score(detector, settings, task, tuple(todo))
         with results.open("a") as out:
             for score_type, values in scores.items():
                 record = {

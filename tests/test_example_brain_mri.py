@@ -1,0 +1,58 @@
+"""The brain MRI example runs end to end in quick mode and leaves its inputs untouched.
+
+Reads the project's shared brain MRI folder; skipped when it is absent.
+"""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+BRAIN_MRI = DATA / "brain_mri"
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_brain_mri_example_quick(tmp_path):
+    """--quick writes the CSV and both maps, prints the AUROC and changes no input."""
+    pytest.importorskip("nibabel")
+    if not BRAIN_MRI.is_dir():
+        pytest.skip(f"the project's real brain MRI folder {BRAIN_MRI} is absent")
+    before = _checksums(BRAIN_MRI)
+    output = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "examples" / "brain_mri.py"), str(output)]
+    command += ["--data-home", str(DATA), "--quick"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "slicer_mrbraintumor2: slice AUROC" in done.stdout
+    names = sorted(p.name for p in output.iterdir())
+    assert names == [
+        "slice_scores.csv",
+        "slicer_mrbraintumor1_anomaly_map.nii.gz",
+        "slicer_mrbraintumor2_anomaly_map.nii.gz",
+    ]
+    header = (output / "slice_scores.csv").read_text().splitlines()[0]
+    assert header == "volume,slice,score,label,tumour"
+    assert _checksums(BRAIN_MRI) == before
+
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert again.returncode == 2 and "--overwrite" in again.stderr  # never overwrites silently
+    inside = subprocess.run(
+        [*command[:2], str(BRAIN_MRI / "out"), *command[3:]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert inside.returncode == 2 and "inside the input folder" in inside.stderr
+    assert not (BRAIN_MRI / "out").exists()
