@@ -22,6 +22,7 @@ prints one line on stderr and exits with code 2; it never shows a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import platform
 import sys
 import time
@@ -210,6 +211,36 @@ def _info(args: argparse.Namespace) -> None:
         f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(torch.cuda.device_count())
     ]
     print("devices: " + ", ".join(devices))
+    extras = ["pyod", "matplotlib", "nibabel", "PIL", "pooch", "onnxruntime", "distributed"]
+    found = [name for name in extras if importlib.util.find_spec(name) is not None]
+    print("optional packages: " + (", ".join(found) or "none"))
+    _print_data(args.data_home)
+
+
+def _print_data(data_home: str | None) -> None:
+    """Which data sets the loaders find: each is tried, so the answer is theirs."""
+    from skanogan import datasets
+
+    home = datasets.get_data_home(data_home)
+    print(f"data home: {home}")
+    loaders = {
+        "mnist": datasets.load_mnist,
+        "fashion_mnist": datasets.load_fashion_mnist,
+        "cifar10": datasets.load_cifar10,
+        "elpv": datasets.load_elpv,
+    }
+    for name, load in loaders.items():
+        try:
+            data = load(home)
+        except (OSError, ValueError) as exc:
+            print(f"  {name}: not found ({str(exc).splitlines()[0][:120]})")
+            continue
+        if "images_test" in data:
+            print(f"  {name}: found ({len(data['images_test'])} test images)")
+        else:
+            print(f"  {name}: found ({len(data['images'])} images)")
+    volumes = sorted((home / "brain_mri").rglob("*.nii*"))
+    print(f"  brain_mri: {len(volumes)} NIfTI files" if volumes else "  brain_mri: not found")
 
 
 def _add_fit(commands: argparse._SubParsersAction, name: str, *, mri: bool) -> None:
@@ -360,7 +391,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_report.add_argument("--no-plot", action="store_true")
     bench_report.set_defaults(func=_benchmark_report)
 
-    info = commands.add_parser("info", help="versions and devices")
+    info = commands.add_parser("info", help="versions, devices, optional packages, data found")
+    info.add_argument(
+        "--data-home", help="data folder (default: $SKANOGAN_DATA or the pooch cache folder)"
+    )
     info.set_defaults(func=_info)
     return parser
 

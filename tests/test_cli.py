@@ -2,9 +2,12 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _run(*args, cwd=None):
@@ -47,6 +50,21 @@ def test_info_reports_versions_and_devices():
     assert result.returncode == 0
     assert "skanogan " in result.stdout and f"torch {torch.__version__}" in result.stdout
     assert "devices: cpu" in result.stdout
+    assert "optional packages: " in result.stdout and "data home: " in result.stdout
+
+
+def test_info_reports_the_data_found(tmp_path):
+    """info tries each loader on --data-home and says what is there and what is not."""
+    (tmp_path / "brain_mri").mkdir()
+    (tmp_path / "brain_mri" / "head.nii.gz").write_bytes(b"")
+    result = _run("info", "--data-home", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert f"data home: {tmp_path}" in result.stdout
+    assert "  mnist: not found" in result.stdout and "  brain_mri: 1 NIfTI files" in result.stdout
+    if SHARED_DATA.is_dir():
+        shared = _run("info", "--data-home", str(SHARED_DATA)).stdout
+        assert "  mnist: found (10000 test images)" in shared
+        assert "  elpv: found (2624 images)" in shared
 
 
 @pytest.mark.parametrize("command", [["fit"], ["score"], ["mri", "fit"], ["mri", "score"]])
