@@ -17,6 +17,7 @@ skanogan.benchmark.report : the markdown tables and plots made from the results.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -159,35 +160,35 @@ def _shrink(images: np.ndarray, side: int | None) -> np.ndarray:
     return shrunk.round().clamp(0, 255).to(torch.uint8).numpy()
 
 
+@functools.lru_cache(maxsize=2)
+def _load_dataset(dataset: str, data_home: str | None) -> Any:
+    """A data set's Bunch, read once per run: the plan revisits each data set once per detector."""
+    from skanogan import datasets
+
+    loaders = {
+        "digits": lambda _: datasets.load_digits(),
+        "elpv": datasets.load_elpv,
+        "mnist": datasets.load_mnist,
+        "fashion_mnist": datasets.load_fashion_mnist,
+        # CIFAR-10 runs wherever a user has it (these machines hold only 20 test images).
+        "cifar10": datasets.load_cifar10,
+    }
+    if dataset not in loaders:
+        raise ValueError(f"unknown dataset {dataset!r}; choose from {list(loaders)}")
+    return loaders[dataset](data_home)
+
+
 def load_task(
     dataset: str, normal_class: int, seed: int, profile: Profile, data_home: str | None
 ) -> Task:
     """Build one task with the profile's subsampling; the same for every detector."""
-    from skanogan import datasets
-
-    if dataset == "digits":
-        data = datasets.load_digits()
-        split = one_class_split(
-            data.images, data.target, normal_class, test_size=0.5, random_state=seed
-        )
-    elif dataset == "elpv":
-        # No official split: a stratified half, drawn with the seed. Class 0 = functional cells.
-        data = datasets.load_elpv(data_home)
+    data = _load_dataset(dataset, data_home)
+    if dataset in ("digits", "elpv"):
+        # No official split: a stratified half, drawn with the seed. ELPV class 0 = functional.
         split = one_class_split(
             data.images, data.target, normal_class, test_size=0.5, random_state=seed
         )
     else:
-        # CIFAR-10 runs wherever a user has it (these machines hold only 20 test images).
-        loader = {
-            "mnist": datasets.load_mnist,
-            "fashion_mnist": datasets.load_fashion_mnist,
-            "cifar10": datasets.load_cifar10,
-        }
-        if dataset not in loader:
-            raise ValueError(
-                f"unknown dataset {dataset!r}; choose from digits, elpv, {list(loader)}"
-            )
-        data = loader[dataset](data_home)
         split = one_class_split(
             data.images_train,
             data.target_train,
@@ -222,14 +223,16 @@ def load_task(
 def plan(profile: Profile) -> Iterator[tuple[str, int, int, str, str, dict, tuple[str, ...]]]:
     """Every fit of the profile: (dataset, class, seed, detector, weights, params, score types).
 
-    The main table of every dataset comes first and the loss ablation after it, so a long
-    profile stopped part-way has its most-read tables complete first.
+    The main table of every dataset comes first and the loss ablation after it; within them,
+    one detector at a time over every class and seed (skanogan first, then the PyOD detectors
+    in profile order). A long profile stopped part-way thus has complete rows for the
+    detectors it reached instead of every detector on a few classes.
     """
     for ablation in (False, True):
         for dataset in profile.datasets:
-            for normal_class in profile.classes[dataset]:
-                for seed in profile.seeds:
-                    for detector in profile.detectors:
+            for detector in profile.detectors:
+                for normal_class in profile.classes[dataset]:
+                    for seed in profile.seeds:
                         for weights, params, score_types in profile.configs(
                             dataset, detector, ablation=ablation
                         ):
@@ -275,10 +278,10 @@ def drop_torn_tail(path: Path) -> None:
         results.truncate(data.rfind(b"\n") + 1)
 
 
-class _PeakMemory:
+class PeakMemory:
     """Peak resident memory (MiB) of this process while the block runs; CUDA peak too."""
 
-    def __enter__(self) -> _PeakMemory:
+    def __enter__(self) -> PeakMemory:
         self.host_mib = self._rss()
         self.device_mib: float | None = None
         self._stop = threading.Event()
@@ -356,11 +359,11 @@ def _scoring_label(detector: str, settings: dict[str, Any]) -> str:
 
 def fit_and_score(
     detector: str, settings: dict[str, Any], task: Task, score_types: tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], float, float, _PeakMemory]:
+) -> tuple[dict[str, np.ndarray], float, float, PeakMemory]:
     model = det.make_detector(detector, seed=task.seed, settings=settings)
     X_train = det.prepare_inputs(detector, task.X_train)
     X_test = det.prepare_inputs(detector, task.X_test)
-    with _PeakMemory() as memory, warnings.catch_warnings():
+    with PeakMemory() as memory, warnings.catch_warnings():
         # The paper's ablation scores its w_zrec=0 rows by the latent score too; the report
         # says so once instead of a warning per fit.
         warnings.filterwarnings("ignore", message="w_zrec=0", category=UserWarning)
@@ -394,7 +397,7 @@ def run(
     results.parent.mkdir(parents=True, exist_ok=True)
     drop_torn_tail(results)
     env = environment()
-    # One task at a time: plan() visits every detector of a task before the next task.
+    # The current task is kept while consecutive fits share it; datasets are cached.
     task: Task | None = None
     written = 0
     for dataset, normal_class, seed, detector, weights, params, score_types in plan(profile):
