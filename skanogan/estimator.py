@@ -13,7 +13,6 @@ import os
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,13 +24,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from skanogan._checkpoint import Checkpoint
 from skanogan._device import (
-    device_for_unpickling,
     resolve_amp_dtype,
     resolve_device,
-    state_to_cpu,
     to_device,
 )
-from skanogan._persistence import read_metadata, read_state, write_state
+from skanogan._saving import NETWORKS, SavingMixin
 from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan._validation import (
     BOOL,
@@ -67,12 +64,11 @@ from skanogan.training import (
 
 __all__ = ["LatentRegularizedGAN"]
 
-_NETWORKS = ("encoder_", "decoder_", "aux_encoder_", "discriminator_")
 #: on_divergence="restart_d" retries a diverging epoch this often before giving up.
 _MAX_D_RESTARTS = 3
 
 
-class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
+class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     """Latent Regularized Adversarial Network for image anomaly detection.
 
     Trained on normal samples only. An encoder ``G_e`` maps an image ``x`` to a code ``z``, a
@@ -461,7 +457,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
             self.optimizers_.scaler.load_state_dict(states["scaler"])
 
     def _networks(self) -> GANetworks:
-        return GANetworks(*(getattr(self, name) for name in _NETWORKS))
+        return GANetworks(*(getattr(self, name) for name in NETWORKS))
 
     def _train(self, X: np.ndarray, seed: int, target: int, checkpoint: Checkpoint | None) -> None:
         """Train on ``X`` until ``n_iter_`` reaches ``target``, appending to ``history_``.
@@ -532,7 +528,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         """Copies of every network's and optimizer's state, on the device: the rollback point."""
         return copy.deepcopy(
             {
-                **{name: getattr(self, name).state_dict() for name in _NETWORKS},
+                **{name: getattr(self, name).state_dict() for name in NETWORKS},
                 "generator": self.optimizers_.generator.state_dict(),
                 "discriminator": self.optimizers_.discriminator.state_dict(),
                 "scaler": self.optimizers_.scaler.state_dict(),
@@ -540,7 +536,7 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         )
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
-        for name in _NETWORKS:
+        for name in NETWORKS:
             getattr(self, name).load_state_dict(snapshot[name])
         for name in ("generator", "discriminator", "scaler"):
             getattr(self.optimizers_, name).load_state_dict(snapshot[name])
@@ -584,8 +580,6 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         self.threshold_ = float(np.percentile(reference, 100 * (1 - self.contamination)))
         self.offset_ = -self.threshold_
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
-
-    # ------------------------------------------------------------- inputs
 
     # ------------------------------------------------------------ batches
 
@@ -755,151 +749,3 @@ class LatentRegularizedGAN(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_samples(self, X, reset=False)
         return self._map_batches(X, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
-
-    # -------------------------------------------------------- persistence
-
-    def save(
-        self,
-        path: str | os.PathLike,
-        *,
-        overwrite: bool = False,
-        metadata: dict[str, Any] | None = None,
-    ) -> Path:
-        """Write the fitted detector to one file, safely and atomically.
-
-        The file is safetensors (weights, optimizer state, score arrays) with the parameters,
-        the other fitted attributes and the skanogan version as JSON in its header: loading it
-        runs no code, unlike pickle or joblib files, which must only be loaded from trusted
-        sources. The optimizer state is kept, so a loaded detector can go on training with
-        ``warm_start=True``.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, conventionally ``*.safetensors``. Its folder must exist.
-        overwrite : bool, default=False
-            Replace an existing file. Without it an existing file raises
-            ``FileExistsError`` and is left untouched.
-        metadata : dict, optional
-            Your own JSON-serialisable information to keep with the model (e.g. how inputs
-            were preprocessed); read it back with :meth:`read_metadata`.
-
-        Returns
-        -------
-        path : pathlib.Path
-
-        Examples
-        --------
-        >>> import tempfile, numpy as np
-        >>> from pathlib import Path
-        >>> from skanogan import LatentRegularizedGAN
-        >>> X = np.random.default_rng(0).random((32, 8, 8))
-        >>> detector = LatentRegularizedGAN(epochs=1, latent_dim=4, base_channels=4, random_state=0)
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = detector.fit(X).save(Path(folder) / "model.safetensors")
-        ...     loaded = LatentRegularizedGAN.load(path)
-        >>> bool(np.allclose(loaded.decision_function(X), detector.decision_function(X)))
-        True
-        """
-        check_is_fitted(self)
-        return write_state(
-            path, type(self).__name__, self.__getstate__(), overwrite=overwrite, metadata=metadata
-        )
-
-    @classmethod
-    def read_metadata(cls, path: str | os.PathLike) -> dict[str, Any]:
-        """The ``metadata`` given to :meth:`save` (``{}`` if none), without loading weights.
-
-        Raises the same errors as :meth:`load` for missing, foreign or newer files.
-        """
-        return read_metadata(path, cls.__name__)
-
-    def export_onnx(
-        self, path: str | os.PathLike, *, overwrite: bool = False, opset: int | None = None
-    ) -> Path:
-        """Write the scoring graph as an ONNX file, to score without PyTorch.
-
-        The graph is ``decision_function`` after input validation: the pixel scaling, the
-        resize/pad policy, ``G_e → G_d → G_e'`` and the ``score_type`` score, with the learned
-        values as constants, in float32. Needs the ``onnx`` extra
-        (``pip install 'skanogan[onnx]'``); the file is run with e.g. ``onnxruntime``.
-
-        - Input ``"x"``: float32 ``(N, C, H, W)`` images (``(N, n_features)`` for tabular
-          models) in the units given to :meth:`fit`; ``N`` is dynamic.
-        - Output ``"score"``: float32 ``(N,)``, :meth:`decision_function`'s score (higher =
-          more anomalous).
-        - Output ``"anomaly_map"``: float32 ``(N, H, W)`` (``(N, n_features)``), as
-          :meth:`anomaly_map`.
-
-        Its ``metadata_props`` hold ``skanogan_version``, ``score_type``, ``threshold``
-        (``predict`` is ``score > threshold``), ``input_layout``, ``input_shape`` and
-        ``outputs``. Scores agree with :meth:`decision_function` to float32 precision (tabular
-        models, scored in float64 by PyTorch, are exported in float32).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            The file to write, conventionally ``*.onnx``. Its folder must exist.
-        overwrite : bool, default=False
-            Replace an existing file. Without it an existing file raises
-            ``FileExistsError`` and is left untouched.
-        opset : int or None, default=None
-            ONNX opset version (at least 13); ``None`` lets the exporter choose.
-
-        Returns
-        -------
-        path : pathlib.Path
-        """
-        check_is_fitted(self)
-        from skanogan._onnx import export_onnx
-
-        return export_onnx(self, path, overwrite=overwrite, opset=opset)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> LatentRegularizedGAN:
-        """Read a detector written by :meth:`save`.
-
-        A detector fitted on CUDA loads on a machine without CUDA onto the CPU, with a
-        :class:`~skanogan.exceptions.DeviceWarning`. A file written by a newer skanogan in a
-        format this version cannot read is refused with a ``ValueError``, as is any file that
-        is not a skanogan model.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-
-        Returns
-        -------
-        detector : LatentRegularizedGAN
-            Fitted, on the device it was fitted on when that device is available.
-        """
-        detector = cls.__new__(cls)
-        detector.__setstate__(read_state(path, cls.__name__))
-        return detector
-
-    def __getstate__(self) -> dict[str, Any]:
-        # object.__getstate__ hands back the live __dict__: copy it before taking networks out.
-        state = dict(super().__getstate__())
-        if "encoder_" in state:
-            state["_network_states"] = {
-                name: state_to_cpu(state.pop(name).state_dict()) for name in _NETWORKS
-            }
-            optimizers = state.pop("optimizers_")
-            state["_optimizer_states"] = {
-                "generator": state_to_cpu(optimizers.generator.state_dict()),
-                "discriminator": state_to_cpu(optimizers.discriminator.state_dict()),
-                "scaler": optimizers.scaler.state_dict(),
-            }
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        network_states = state.pop("_network_states", None)
-        optimizer_states = state.pop("_optimizer_states", None)
-        super().__setstate__(state)
-        if network_states is None:
-            return
-        self.device_ = device_for_unpickling(self.device_)
-        if self.device_.type != "cuda":
-            self.amp_dtype_ = None
-        self._initialize_networks(torch.Generator(), states=network_states)
-        self._initialize_optimizers(states=optimizer_states)
