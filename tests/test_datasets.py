@@ -21,7 +21,7 @@ import pytest
 from sklearn.datasets import load_digits as sklearn_digits
 
 from skanogan import datasets
-from skanogan.datasets import _images
+from skanogan.datasets import _fetch
 from skanogan.datasets._base import RemoteFile
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -182,7 +182,7 @@ def serve_mnist(server, monkeypatch, arrays, *, pinned=None):
         server.files[name] = gzip.compress(idx_bytes(arrays[key], magic), mtime=0)
         known = (pinned or {}).get(name, sha256(server.files[name]))
         remotes.append(RemoteFile(name, f"{server.url}/{name}", known))
-    monkeypatch.setattr(_images, "_MNIST_REMOTE", tuple(remotes))
+    monkeypatch.setattr(_fetch, "_MNIST_REMOTE", tuple(remotes))
     return remotes
 
 
@@ -425,7 +425,7 @@ def test_fetch_downloads_only_what_is_missing_from_a_mirror(server, monkeypatch,
     arrays = small_split()
     remotes = serve_mnist(server, monkeypatch, arrays)
     unreachable = [r._replace(url=f"https://unreachable.invalid/{r.name}") for r in remotes]
-    monkeypatch.setattr(_images, "_MNIST_REMOTE", tuple(unreachable))
+    monkeypatch.setattr(_fetch, "_MNIST_REMOTE", tuple(unreachable))
     (tmp_path / "mnist").mkdir()
     (tmp_path / "mnist" / remotes[1].name).write_bytes(server.files[remotes[1].name])
     datasets.fetch_mnist(tmp_path, base_url=server.url + "/")
@@ -491,7 +491,7 @@ def test_fetch_cifar10_unpacks_the_archive_once(server, monkeypatch, tmp_path):
     remote = RemoteFile(
         "cifar-10-python.tar.gz", f"{server.url}/cifar-10-python.tar.gz", sha256(archive)
     )
-    monkeypatch.setattr(_images, "_CIFAR10_REMOTE", (remote,))
+    monkeypatch.setattr(_fetch, "_CIFAR10_REMOTE", (remote,))
     home = tmp_path / "home"
     cifar = datasets.fetch_cifar10(home)
     assert np.array_equal(cifar.images_test, sources["test_batch"][0].transpose(0, 3, 1, 2))
@@ -511,7 +511,7 @@ def test_fetch_cifar10_refuses_an_archive_that_escapes_its_folder(server, monkey
     remote = RemoteFile(
         "cifar-10-python.tar.gz", f"{server.url}/cifar-10-python.tar.gz", sha256(archive)
     )
-    monkeypatch.setattr(_images, "_CIFAR10_REMOTE", (remote,))
+    monkeypatch.setattr(_fetch, "_CIFAR10_REMOTE", (remote,))
     with pytest.raises(ValueError, match="could not be unpacked"):
         datasets.fetch_cifar10(tmp_path / "home")
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "home" / "escaped").exists()

@@ -25,10 +25,8 @@ Examples
 """
 
 from skanogan.datasets._base import RemoteFile, get_data_home
+from skanogan.datasets._fetch import fetch_cifar10, fetch_fashion_mnist, fetch_mnist
 from skanogan.datasets._images import (
-    fetch_cifar10,
-    fetch_fashion_mnist,
-    fetch_mnist,
     load_cifar10,
     load_digits,
     load_elpv,
