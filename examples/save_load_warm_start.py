@@ -2,7 +2,8 @@
 
 ``save`` writes one safetensors file (no code runs on load; never overwrites without
 ``overwrite=True``); the optimizer state travels with it, so ``warm_start=True`` continues
-exactly where the saved model stopped.
+exactly where the saved model stopped. The training curves and a grid of anomalies with their
+reconstructions are written as PNGs beside the model.
 
 Run::
 
@@ -43,6 +44,16 @@ def main() -> None:
     loaded.set_params(warm_start=True).fit(X_train)
     print(f"after {loaded.n_iter_} epochs: AUROC {auroc(loaded, X_test, y_test):.3f}")
     print(f"history_ holds {len(loaded.history_)} epochs; the last: {loaded.history_[-1]}")
+
+    # What the model learned, as PNGs beside the model (needs matplotlib: skanogan[plot]).
+    from skanogan.plotting import plot_reconstructions, plot_training_history
+
+    for name, figure in {
+        "training_history.png": plot_training_history(loaded),
+        "reconstructions.png": plot_reconstructions(loaded, X_test[y_test == 1], n=8),
+    }.items():
+        figure.savefig(args.output / name, dpi=100)
+        print(f"wrote {args.output / name}")
 
 
 def auroc(detector: LatentRegularizedGAN, X, y) -> float:

@@ -33,3 +33,6 @@ def test_example_runs_quickly(script, expected, tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert expected in run.stdout
+    if script == "save_load_warm_start.py":
+        pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+        assert pngs == ["reconstructions.png", "training_history.png"]
