@@ -96,7 +96,18 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _benchmark_run(args: argparse.Namespace) -> None:
     if args.suite == "speed":
-        raise ValueError("--suite speed is not implemented yet; available: quality, mri")
+        from skanogan.benchmark import speed
+
+        results = Path(args.results or f"benchmarks/results/speed-{args.profile}.json")
+        command = f"skanogan benchmark run --suite speed --profile {args.profile}"
+        speed.run_speed(
+            args.profile,
+            results,
+            command=command + (f" --results {args.results}" if args.results else ""),
+            log=(lambda _: None) if args.quiet else print,
+        )
+        print(f"speed results written to {results} and {results.with_suffix('.md')}")
+        return
     log = (lambda _: None) if args.quiet else print
     results = Path(args.results or f"benchmarks/results/{args.suite}-{args.profile}.jsonl")
     if args.suite == "mri":

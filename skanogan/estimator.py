@@ -466,15 +466,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         same batches as an uninterrupted one. A diverging or interrupted epoch is rolled back
         to the end of the previous one before the error propagates (see ``on_divergence``).
         """
-        config = TrainConfig(
-            w_irec=float(self.w_irec),
-            w_adv=float(self.w_adv),
-            w_zrec=float(self.w_zrec),
-            w_rank=float(self.w_rank),
-            rank=int(self.rank),
-            adversarial_loss=self.adversarial_loss,
-            amp_dtype=self.amp_dtype_,
-        )
+        config = self._train_config()
         batch_size = min(self.batch_size, X.shape[0])
         # BatchNorm cannot train on one sample: a last batch of one is left out of that epoch.
         n_batches = X.shape[0] // batch_size + (X.shape[0] % batch_size > 1)
@@ -523,6 +515,18 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         finally:
             if bar is not None:
                 bar.close()
+
+    def _train_config(self) -> TrainConfig:
+        """The loss weights and options of one generator step, from the parameters."""
+        return TrainConfig(
+            w_irec=float(self.w_irec),
+            w_adv=float(self.w_adv),
+            w_zrec=float(self.w_zrec),
+            w_rank=float(self.w_rank),
+            rank=int(self.rank),
+            adversarial_loss=self.adversarial_loss,
+            amp_dtype=self.amp_dtype_,
+        )
 
     def _snapshot(self) -> dict[str, Any]:
         """Copies of every network's and optimizer's state, on the device: the rollback point."""

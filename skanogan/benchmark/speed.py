@@ -1,0 +1,514 @@
+"""The speed benchmark: throughput, FLOPs, memory and scaling of skanogan beside PyOD.
+
+``skanogan benchmark run --suite speed --profile quick|paper`` runs :func:`run_speed`, which
+writes one JSON file (every figure, the profile, the command, :func:`~skanogan.benchmark.runner.
+environment`) and a markdown file beside it (same stem, ``.md``) with one table per part:
+
+1. **Throughput.** For each image side and channel count of the profile, the estimator's default
+   architecture (``base_channels=64, latent_dim=100``) at batch 64 on synthetic, seeded uint8
+   images: training images/s and scoring images/s, FLOPs per image, the achieved GFLOP/s and its
+   ratio to the peak of a large float32 matmul (:func:`matmul_peak`) measured in the same run on
+   the same device, and peak host (and CUDA) memory.
+2. **Comparison.** skanogan, PyOD's AutoEncoder and DeepSVDD (training) and PyOD's AnoGAN
+   (scoring by a latent search per sample), built as in the quality benchmark
+   (:func:`~skanogan.benchmark.detectors.make_detector`), fitted and scored end to end on the
+   same images, so that the docs can state ratios.
+3. **Memmap scaling.** Peak RSS and seconds of ``decision_function`` on ``np.memmap`` inputs of
+   growing ``n`` (created in a temporary folder and deleted afterwards), each ``n`` scored in a
+   fresh process.
+4. **Linearity** (paper profile). Seconds of ``fit`` for a few ``n`` and ``epochs``, with a
+   least-squares line through each series.
+
+What is timed. Training: ``train_epoch`` on the fitted estimator's own networks and optimizers,
+fed by the estimator's own batch path (float32 rows indexed, copied to the device, scaled to the
+network's range, exactly as ``fit`` does), over ``train_steps`` steps after ``warmup_steps``
+warm-up steps. Timing ``fit`` itself would add one-off costs that do not scale with the steps
+(building the networks, the threshold's scoring pass over the training set, the per-epoch
+rollback snapshot); those appear in the comparison and linearity parts, which time ``fit`` end
+to end. Scoring: the public ``decision_function`` on ``score_images`` images after one warm-up
+call, input validation included. On CUDA every timed block starts and ends with
+``torch.cuda.synchronize``.
+
+What FLOPs count. :func:`count_flops` uses ``torch.utils.flop_counter.FlopCounterMode``, which
+counts matrix products and convolutions (forward and backward; a multiply-add is 2 FLOPs) but
+not element-wise work (activations, BatchNorm, losses, Adam) or the rank term's SVD. Training
+FLOPs per image are those of one ``train_epoch`` step (G's forward and backward, then D's) over
+the batch size; scoring FLOPs per image those of one ``decision_function`` call on a batch over
+its size. Achieved GFLOP/s = FLOPs/image × images/s.
+
+See Also
+--------
+skanogan.benchmark.runner : the quality benchmark, ``environment()`` and ``PeakMemory``.
+skanogan.benchmark.detectors : how the PyOD detectors of the comparison are built and scored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import multiprocessing
+import shlex
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from skanogan._device import resolve_amp_dtype, resolve_device
+from skanogan._files import write_atomically
+from skanogan._validation import validate_samples
+from skanogan.benchmark import detectors as det
+from skanogan.benchmark.runner import PeakMemory, environment
+from skanogan.benchmark.speed_report import render_markdown
+from skanogan.estimator import LatentRegularizedGAN
+from skanogan.training import train_epoch
+
+__all__ = [
+    "SPEED_PROFILES",
+    "SpeedProfile",
+    "count_flops",
+    "matmul_peak",
+    "run_speed",
+]
+
+
+@dataclass(frozen=True)
+class SpeedProfile:
+    """What one ``skanogan benchmark run --suite speed --profile NAME`` measures.
+
+    ``estimator`` holds extra :class:`~skanogan.LatentRegularizedGAN` parameters (empty: the
+    default architecture). ``matmul_side`` is the side of the square float32 matmul whose
+    GFLOP/s is the peak (``None``: 4096 on CUDA, 2048 on CPU). ``comparison_*`` configure part
+    2 (``comparison_epochs`` passes over ``comparison_n_train`` images, then scoring of
+    ``comparison_n_score`` images). ``memmap_n`` are the sizes of part 3; ``linearity`` the
+    ``(n, epochs)`` fits of part 4.
+    """
+
+    name: str
+    sizes: tuple[int, ...]
+    channels: tuple[int, ...]
+    warmup_steps: int
+    train_steps: int
+    score_images: int
+    comparison_n_train: int
+    comparison_epochs: int
+    comparison_n_score: int
+    memmap_n: tuple[int, ...]
+    linearity: tuple[tuple[int, int], ...] = ()
+    batch_size: int = 64
+    estimator: dict[str, Any] = dataclasses.field(default_factory=dict)
+    matmul_side: int | None = None
+    matmul_reps: int = 5
+    comparison_shape: tuple[int, int, int] = (1, 32, 32)
+    comparison_detectors: tuple[str, ...] = ("skanogan", "AutoEncoder", "DeepSVDD", "AnoGAN")
+    anogan_iterations: int = det.ANOGAN_ITERATIONS
+    scaling_side: int = 32
+    seed: int = 0
+    description: str = ""
+
+
+SPEED_PROFILES: dict[str, SpeedProfile] = {
+    "quick": SpeedProfile(
+        name="quick",
+        sizes=(32, 64),
+        channels=(1, 3),
+        warmup_steps=2,
+        train_steps=8,
+        score_images=512,
+        comparison_n_train=512,
+        comparison_epochs=1,
+        comparison_n_score=256,
+        memmap_n=(1_000, 10_000),
+        description="32 and 64 px, 1 and 3 channels, 8 timed training steps; comparison on "
+        "512 training and 256 scored 32 px images; memmaps of 1k and 10k images "
+        "(about 3 minutes on 2 idle cores)",
+    ),
+    "paper": SpeedProfile(
+        name="paper",
+        sizes=(32, 64, 128),
+        channels=(1, 3),
+        warmup_steps=3,
+        train_steps=30,
+        score_images=2048,
+        comparison_n_train=2048,
+        comparison_epochs=3,
+        comparison_n_score=1024,
+        memmap_n=(10_000, 100_000, 1_000_000),
+        linearity=((1_000, 1), (2_000, 1), (4_000, 1), (1_000, 2), (1_000, 4)),
+        description="32, 64 and 128 px, 1 and 3 channels, 30 timed training steps; "
+        "comparison on 2,048 training and 1,024 scored 32 px images for 3 epochs; memmaps of "
+        "10k, 100k and 1M images (1 GB on disk, 4 GB as float32 in memory); fit for "
+        "n = 1k, 2k, 4k and epochs = 1, 2, 4 (meant for a GPU: hours on 2 CPU cores)",
+    ),
+}
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def count_flops(fn: Callable[[], Any]) -> int:
+    """FLOPs of the matrix products and convolutions run by ``fn()`` (forward and backward).
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode``: a multiply-add is 2 FLOPs;
+    element-wise operations, normalisation and optimizer updates are not counted.
+
+    Examples
+    --------
+    >>> count_flops(lambda: torch.nn.Linear(3, 5)(torch.ones(2, 3)))  # 2 * 2 * 3 * 5
+    60
+    """
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn: Callable[[], Any], device: torch.device) -> float:
+    """Seconds of ``fn()``, the device synchronised before and after."""
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def matmul_peak(device: torch.device, side: int | None = None, reps: int = 5) -> dict[str, Any]:
+    """GFLOP/s of a ``side`` × ``side`` float32 matmul on ``device``: best of ``reps`` after 2
+    warm-up products (``side=None``: 4096 on CUDA, 2048 elsewhere)."""
+    side = side or (4096 if device.type == "cuda" else 2048)
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(side, side, generator=generator).to(device)
+    b = torch.randn(side, side, generator=generator).to(device)
+    out = torch.empty(side, side, device=device)
+    for _ in range(2):
+        torch.mm(a, b, out=out)
+    seconds = [_timed(lambda: torch.mm(a, b, out=out), device) for _ in range(reps)]
+    flops = 2 * side**3
+    return {
+        "side": side,
+        "reps": reps,
+        "best_seconds": min(seconds),
+        "gflops": flops / min(seconds) / 1e9,
+        "median_gflops": flops / float(np.median(seconds)) / 1e9,
+    }
+
+
+def _images(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
+
+
+def _estimator(profile: SpeedProfile, epochs: int = 1) -> LatentRegularizedGAN:
+    params = {
+        "epochs": epochs,
+        "batch_size": profile.batch_size,
+        "device": "auto",
+        "random_state": profile.seed,
+    }
+    return LatentRegularizedGAN(**{**params, **profile.estimator})
+
+
+def _throughput(
+    profile: SpeedProfile, side: int, channels: int, peak_gflops: float
+) -> dict[str, Any]:
+    """Part 1 for one image shape: training and scoring images/s, FLOPs, memory."""
+    rng = np.random.default_rng(profile.seed)
+    batch = profile.batch_size
+    steps = profile.warmup_steps + profile.train_steps
+    X_train = _images(rng, steps * batch, (channels, side, side))
+    X_score = _images(rng, profile.score_images, (channels, side, side))
+    with PeakMemory() as memory:
+        # One fit epoch on two batches builds the networks and optimizers and warms them up.
+        model = _estimator(profile).fit(X_train[: 2 * batch])
+        device = model.device_
+        X = validate_samples(model, X_train, reset=False)  # float32 once, as fit does
+        nets, config = model._networks(), model._train_config()
+
+        order = rng.permutation(len(X))
+
+        def batches(first: int, count: int):
+            # fit's own batch path: sorted random rows -> device -> network range and size.
+            for step in range(first, first + count):
+                rows = np.sort(order[step * batch : (step + 1) * batch])
+                yield model._to_network(model._scaled(rows, X))
+
+        train_epoch(nets, model.optimizers_, batches(0, profile.warmup_steps), config)
+        train_s = _timed(
+            lambda: train_epoch(
+                nets, model.optimizers_, batches(profile.warmup_steps, profile.train_steps), config
+            ),
+            device,
+        )
+        model.decision_function(X_score[: model.eval_batch_size])
+        score_s = _timed(lambda: model.decision_function(X_score), device)
+    train_flops = (
+        count_flops(lambda: train_epoch(nets, model.optimizers_, batches(0, 1), config)) / batch
+    )
+    score_flops = count_flops(lambda: model.decision_function(X_score[:batch])) / batch
+    train_rate = profile.train_steps * batch / train_s
+    score_rate = profile.score_images / score_s
+    return {
+        "image_size": side,
+        "channels": channels,
+        "batch_size": batch,
+        "train_steps": profile.train_steps,
+        "train_seconds": train_s,
+        "train_images_per_s": train_rate,
+        "score_images": profile.score_images,
+        "score_seconds": score_s,
+        "score_images_per_s": score_rate,
+        "train_gflop_per_image": train_flops / 1e9,
+        "score_gflop_per_image": score_flops / 1e9,
+        "train_gflops": train_flops * train_rate / 1e9,
+        "score_gflops": score_flops * score_rate / 1e9,
+        "train_fraction_of_peak": train_flops * train_rate / 1e9 / peak_gflops,
+        "score_fraction_of_peak": score_flops * score_rate / 1e9 / peak_gflops,
+        "peak_host_mib": round(memory.host_mib, 1),
+        "peak_device_mib": memory.device_mib,
+    }
+
+
+def _comparison(
+    profile: SpeedProfile,
+    models: dict[str, Any],
+    device: torch.device,
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """Part 2: every detector fitted and scored end to end on the same images."""
+    rng = np.random.default_rng(profile.seed)
+    X_train = _images(rng, profile.comparison_n_train, profile.comparison_shape)
+    X_score = _images(rng, profile.comparison_n_score, profile.comparison_shape)
+    rows = []
+    for name, model in models.items():
+        train, test = det.prepare_inputs(name, X_train), det.prepare_inputs(name, X_score)
+        with PeakMemory() as memory, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyOD's deprecation chatter, not results
+            fit_s = _timed(lambda m=model, x=train: m.fit(x), device)
+            score_s = _timed(lambda n=name, m=model, x=test: det.score(n, m, x), device)
+        rows.append(
+            {
+                "detector": name,
+                "scoring": det.spec(name).scoring,
+                "batch_size": getattr(model, "batch_size", None),
+                "epochs": profile.comparison_epochs,
+                "n_train": len(X_train),
+                "n_score": len(X_score),
+                "fit_seconds": fit_s,
+                "score_seconds": score_s,
+                # Image-epochs per second of fit: comparable whatever the number of passes.
+                "train_images_per_s": len(X_train) * profile.comparison_epochs / fit_s,
+                "score_images_per_s": len(X_score) / score_s,
+                "peak_host_mib": round(memory.host_mib, 1),
+                "peak_device_mib": memory.device_mib,
+            }
+        )
+        log(f"comparison {name}: fit {fit_s:.2f} s, score {score_s:.2f} s")
+    reference = rows[0]
+    for row in rows:
+        for key in ("train_images_per_s", "score_images_per_s"):
+            row[key.replace("images_per_s", "ratio_to_first")] = row[key] / reference[key]
+    return rows
+
+
+def _memmap_scaling(profile: SpeedProfile, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Part 3: ``decision_function`` on memmaps of growing ``n``: seconds and peak RSS.
+
+    Each ``n`` is scored in a fresh process, so that its peak RSS is not hidden by memory that
+    earlier parts freed but this process kept.
+    """
+    rng = np.random.default_rng(profile.seed)
+    shape = (1, profile.scaling_side, profile.scaling_side)
+    model = _estimator(profile).fit(_images(rng, 2 * profile.batch_size, shape))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="skanogan-speed-") as folder:
+        for n in profile.memmap_n:
+            path = Path(folder) / f"images-{n}.uint8"
+            writer = np.memmap(path, dtype=np.uint8, mode="w+", shape=(n, *shape))
+            for start in range(0, n, 65_536):
+                stop = min(n, start + 65_536)
+                writer[start:stop] = _images(rng, stop - start, shape)
+            writer.flush()
+            del writer
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                job = pool.submit(
+                    _score_memmap, model, str(path), (n, *shape), torch.get_num_threads()
+                )
+                row = job.result()
+            rows.append({"n": n, "image_size": profile.scaling_side, "channels": 1, **row})
+            path.unlink()
+            log(f"memmap n={n}: {row['seconds']:.1f} s, peak RSS {row['peak_rss_mib']:.0f} MiB")
+    return rows
+
+
+def _score_memmap(
+    model: LatentRegularizedGAN, path: str, shape: tuple[int, ...], threads: int
+) -> dict[str, Any]:
+    """In a fresh process: seconds and peak RSS of ``decision_function`` on the memmap."""
+    torch.set_num_threads(threads)
+    images = np.memmap(path, dtype=np.uint8, mode="r", shape=shape)
+    model.decision_function(images[:2])  # warm-up: lazy imports, kernels, allocator
+    gc.collect()
+    before = PeakMemory._rss()
+    with PeakMemory() as memory:
+        seconds = _timed(lambda: model.decision_function(images), model.device_)
+    return {
+        "seconds": seconds,
+        "images_per_s": shape[0] / seconds,
+        "input_mib": images.nbytes / 2**20,
+        "input_float32_mib": 4 * images.nbytes / 2**20,
+        "rss_before_mib": round(before, 1),
+        "peak_rss_mib": round(memory.host_mib, 1),
+        "peak_rss_increase_mib": round(memory.host_mib - before, 1),
+        "peak_device_mib": memory.device_mib,
+    }
+
+
+def _line(x: list[float], y: list[float]) -> dict[str, float] | None:
+    """Least-squares ``y = intercept + slope * x`` and its R² (``None`` under 2 distinct x)."""
+    if len(set(x)) < 2:
+        return None
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = np.asarray(y) - (intercept + slope * np.asarray(x))
+    total = float(np.sum((np.asarray(y) - np.mean(y)) ** 2))
+    r2 = 1.0 - float(np.sum(residual**2)) / total if total > 0 else 1.0
+    return {"slope": float(slope), "intercept": float(intercept), "r2": r2}
+
+
+def _linearity(
+    profile: SpeedProfile, device: torch.device, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Part 4: seconds of ``fit`` for each ``(n, epochs)``, and a line per series."""
+    rng = np.random.default_rng(profile.seed)
+    shape = (1, profile.scaling_side, profile.scaling_side)
+    rows = []
+    for n, epochs in profile.linearity:
+        X = _images(rng, n, shape)
+        model = _estimator(profile, epochs=epochs)
+        seconds = _timed(lambda m=model, x=X: m.fit(x), device)
+        rows.append(
+            {
+                "n": n,
+                "epochs": epochs,
+                "seconds": seconds,
+                "image_epochs_per_s": n * epochs / seconds,
+            }
+        )
+        log(f"linearity n={n} epochs={epochs}: fit {seconds:.1f} s")
+    fits = {}
+    if rows:
+        epochs0 = min(r["epochs"] for r in rows)
+        n0 = min(r["n"] for r in rows)
+        by_n = [r for r in rows if r["epochs"] == epochs0]
+        by_epochs = [r for r in rows if r["n"] == n0]
+        fits["seconds_vs_n"] = _line([r["n"] for r in by_n], [r["seconds"] for r in by_n])
+        fits["seconds_vs_epochs"] = _line(
+            [r["epochs"] for r in by_epochs], [r["seconds"] for r in by_epochs]
+        )
+        fits["at_epochs"], fits["at_n"] = epochs0, n0
+    return {"rows": rows, "fits": fits}
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+def run_speed(
+    profile: str | SpeedProfile,
+    results: Path,
+    *,
+    command: str | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every part of ``profile``; write ``results`` (JSON) and its ``.md`` beside it.
+
+    Parameters
+    ----------
+    profile : str or SpeedProfile
+        A name in :data:`SPEED_PROFILES`, or a profile.
+    results : Path
+        The JSON file to write (replaced if it exists); the markdown file is
+        ``results.with_suffix(".md")``. Its folder is created.
+    command : str, optional
+        The command recorded in the results (default: this process's command line).
+    log : callable
+        Called with one line per measurement.
+
+    Returns
+    -------
+    record : dict
+        What was written to ``results``.
+    """
+    if isinstance(profile, str):
+        if profile not in SPEED_PROFILES:
+            raise ValueError(f"profile must be one of {list(SPEED_PROFILES)}, got {profile!r}")
+        profile = SPEED_PROFILES[profile]
+    results = Path(results)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    # Build the comparison's detectors first: a missing PyOD fails now, not after minutes.
+    settings = {
+        "epochs": profile.comparison_epochs,
+        "image_shape": profile.comparison_shape,
+        "anogan_iterations": profile.anogan_iterations,
+        "skanogan": {"batch_size": profile.batch_size, **profile.estimator},
+    }
+    models = {
+        name: det.make_detector(name, seed=profile.seed, settings=settings)
+        for name in profile.comparison_detectors
+    }
+    started = time.perf_counter()
+    probe = _estimator(profile)
+    device = resolve_device(probe.device)
+    amp_dtype = resolve_amp_dtype(probe.amp, device)
+    record: dict[str, Any] = {
+        "suite": "speed",
+        "profile": profile.name,
+        "settings": dataclasses.asdict(profile),
+        "command": command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "device": str(device),
+        "amp_dtype": None if amp_dtype is None else str(amp_dtype).removeprefix("torch."),
+        "torch_flags": {
+            "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+            "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+            "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        },
+        "environment": environment(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    matmul = matmul_peak(device, profile.matmul_side, profile.matmul_reps)
+    record["matmul"] = matmul
+    log(f"float32 matmul {matmul['side']}: {matmul['gflops']:.3g} GFLOP/s on {device}")
+    record["throughput"] = []
+    for side in profile.sizes:
+        for channels in profile.channels:
+            row = _throughput(profile, side, channels, matmul["gflops"])
+            record["throughput"].append(row)
+            log(
+                f"{side} px x{channels}: train {row['train_images_per_s']:.1f} img/s "
+                f"({row['train_fraction_of_peak']:.0%} of peak), score "
+                f"{row['score_images_per_s']:.1f} img/s ({row['score_fraction_of_peak']:.0%})"
+            )
+    record["comparison"] = _comparison(profile, models, device, log)
+    record["memmap"] = _memmap_scaling(profile, log)
+    record["linearity"] = _linearity(profile, device, log)
+    record["total_seconds"] = time.perf_counter() - started
+    record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_atomically(results, (json.dumps(record, indent=1) + "\n").encode(), overwrite=True)
+    markdown = render_markdown(record)
+    write_atomically(results.with_suffix(".md"), markdown.encode(), overwrite=True)
+    return record
+
+
+# ---------------------------------------------------------------------------- the report

@@ -1,0 +1,143 @@
+"""The speed benchmark's markdown: throughput, side by side, memmap scaling and linearity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["render_markdown"]
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> list[str]:
+    """A markdown table: one column per ``(header, format string over a row)``."""
+    lines = [
+        "| " + " | ".join(header for header, _ in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    return lines + [
+        "| " + " | ".join(cell.format(**row) for _, cell in columns) + " |" for row in rows
+    ]
+
+
+def _mib(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+_THROUGHPUT = [
+    ("size", "{image_size} px"),
+    ("C", "{channels}"),
+    ("train img/s", "{train_images_per_s:,.1f}"),
+    ("score img/s", "{score_images_per_s:,.1f}"),
+    ("train GFLOP/img", "{train_gflop_per_image:.4f}"),
+    ("score GFLOP/img", "{score_gflop_per_image:.4f}"),
+    ("train GFLOP/s (% peak)", "{train_gflops:,.1f} ({train_fraction_of_peak:.0%})"),
+    ("score GFLOP/s (% peak)", "{score_gflops:,.1f} ({score_fraction_of_peak:.0%})"),
+    ("peak host MiB", "{host}"),
+    ("peak device MiB", "{device}"),
+]
+_COMPARISON = [
+    ("detector", "{detector}"),
+    ("train img-epochs/s", "{train_images_per_s:,.1f}"),
+    ("ratio", "{train_ratio_to_first:.3g}"),
+    ("score img/s", "{score_images_per_s:,.1f}"),
+    ("ratio", "{score_ratio_to_first:.3g}"),
+    ("batch", "{batch_size}"),
+    ("peak host MiB", "{host}"),
+]
+_MEMMAP = [
+    ("n", "{n:,}"),
+    ("seconds", "{seconds:,.1f}"),
+    ("img/s", "{images_per_s:,.0f}"),
+    ("input MiB", "{input_mib:,.1f}"),
+    ("as float32 MiB", "{input_float32_mib:,.1f}"),
+    ("RSS before MiB", "{rss_before_mib:,.0f}"),
+    ("peak RSS MiB", "{peak_rss_mib:,.0f}"),
+    ("increase MiB", "{peak_rss_increase_mib:,.0f}"),
+]
+_LINEARITY = [
+    ("n", "{n:,}"),
+    ("epochs", "{epochs}"),
+    ("fit seconds", "{seconds:,.2f}"),
+    ("image-epochs/s", "{image_epochs_per_s:,.1f}"),
+]
+
+
+def _memory(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with their memory figures formatted as ``host`` and ``device``."""
+    return [
+        {**r, "host": _mib(r.get("peak_host_mib")), "device": _mib(r.get("peak_device_mib"))}
+        for r in rows
+    ]
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    """The markdown tables of a :func:`run_speed` record, hardware and versions first."""
+    env, matmul = record["environment"], record["matmul"]
+    versions = ", ".join(
+        f"{name} {env[name]}"
+        for name in ("python", "torch", "numpy", "scikit-learn", "pyod", "skanogan")
+        if env.get(name)
+    )
+    gpu = f" ({env['gpu']})" if env.get("gpu") else ""
+    amp = f"; autocast {record['amp_dtype']}" if record["amp_dtype"] else ""
+    lines = [
+        f"# Speed benchmark ({record['profile']} profile)",
+        "",
+        f"- Command: `{record['command']}`, finished {record['finished']} "
+        f"({record['total_seconds']:.0f} s in all)",
+        f"- Device: {record['device']}{gpu}{amp}; CPU: {env['cpu']}, {env['cpu_count']} "
+        f"cores, {env['torch_threads']} torch threads",
+        f"- Versions: {versions}",
+        f"- Peak: float32 matmul {matmul['side']}×{matmul['side']}, "
+        f"{matmul['gflops']:,.3g} GFLOP/s (best of {matmul['reps']})",
+        "",
+        "## Throughput",
+        "",
+        "Default architecture, batch 64, synthetic uint8 images. FLOPs: matrix products and "
+        "convolutions (FlopCounterMode), forward and backward for training. % of peak = "
+        "achieved GFLOP/s / the float32 matmul peak above.",
+        "",
+        *_table(_memory(record["throughput"]), _THROUGHPUT),
+    ]
+    comparison = record["comparison"]
+    if comparison:
+        first = comparison[0]
+        shape = "×".join(str(s) for s in record["settings"]["comparison_shape"])
+        lines += [
+            "",
+            "## Side by side",
+            "",
+            f"Same {first['n_train']} training and {first['n_score']} scored {shape} images, "
+            f"{first['epochs']} epoch(s), `fit` and scoring timed end to end (fit includes each "
+            "detector's scoring of its training set; AnoGAN's is its latent search per sample). "
+            f"Ratios are to {first['detector']}.",
+            "",
+            *_table(_memory(comparison), _COMPARISON),
+        ]
+    if record["memmap"]:
+        lines += [
+            "",
+            "## Scoring a memmap",
+            "",
+            "`decision_function` on an `np.memmap` of uint8 images. RSS counts the mapped "
+            "file pages read and the float32 copy made by input validation.",
+            "",
+            *_table(record["memmap"], _MEMMAP),
+        ]
+    linearity = record["linearity"]
+    if linearity["rows"]:
+        lines += [
+            "",
+            "## Fit time against n and epochs",
+            "",
+            *_table(linearity["rows"], _LINEARITY),
+        ]
+        fits = linearity["fits"]
+        for key, what in (("seconds_vs_n", "n"), ("seconds_vs_epochs", "epochs")):
+            line = fits.get(key)
+            if line is not None:
+                lines += [
+                    "",
+                    f"Seconds against {what}: {line['intercept']:.3g} + {line['slope']:.4g} × "
+                    f"{what}, R² = {line['r2']:.3f}.",
+                ]
+    return "\n".join(lines) + "\n"
