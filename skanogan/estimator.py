@@ -629,6 +629,16 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             return torch.stack([latent_score(rec.z, rec.z_rec), image_score(x, rec.x_rec)], dim=1)
 
         scores = self._map_batches(X, both).astype(np.float64, copy=False)
+        bad = ~np.isfinite(scores).all(axis=1)
+        if bad.any():
+            # Finite inputs whose scaled values overflow the float32 networks (e.g. 1e38 after
+            # training on [0, 1]) would otherwise come back as NaN scores.
+            low, high = self.pixel_scaler_.data_min.min(), self.pixel_scaler_.data_max.max()
+            raise ValueError(
+                f"X holds {int(bad.sum())} sample(s) whose scores overflow float32 (first at "
+                f"index {int(np.flatnonzero(bad)[0])}): their values lie far outside the "
+                f"training range [{low:g}, {high:g}]; rescale X like the training data"
+            )
         return scores[:, 0], scores[:, 1]
 
     def _select_score(self, latent: np.ndarray, image: np.ndarray) -> np.ndarray:

@@ -442,3 +442,12 @@ def test_silent_by_default(tiny, images, capsys):
     """verbose=0 prints nothing."""
     tiny().fit(images)
     assert capsys.readouterr() == ("", "")
+
+
+def test_scores_that_overflow_float32_are_a_clear_error(tiny, images):
+    """Finite but huge values at scoring raise a ValueError naming the sample, not NaN scores."""
+    detector = tiny().fit(images)
+    X = images[:3].copy()
+    X[1] = 3e38
+    with pytest.raises(ValueError, match=r"1 sample\(s\) whose scores overflow.*index 1"):
+        detector.decision_function(X)
