@@ -144,7 +144,7 @@ def test_quick_profile_end_to_end_on_tiny_settings(tmp_path):
 
 
 def test_benchmark_cli_errors_are_one_line(tmp_path):
-    """A missing results file or an unimplemented suite is a one-line error with exit code 2."""
+    """A missing results file or missing data is a one-line error with exit code 2."""
     missing = subprocess.run(
         [sys.executable, "-m", "skanogan.cli", "benchmark", "report", "--results",
          str(tmp_path / "none.jsonl")],
@@ -152,11 +152,12 @@ def test_benchmark_cli_errors_are_one_line(tmp_path):
     )  # fmt: skip
     assert missing.returncode == 2 and "no results file" in missing.stderr
     suite = subprocess.run(
-        [sys.executable, "-m", "skanogan.cli", "benchmark", "run", "--suite", "speed",
-         "--results", str(tmp_path / "r.jsonl")],
+        [sys.executable, "-m", "skanogan.cli", "benchmark", "run", "--suite", "mri",
+         "--data-home", str(tmp_path), "--results", str(tmp_path / "r.jsonl")],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert suite.returncode == 2 and "not implemented yet" in suite.stderr
+    assert suite.returncode == 2 and "brain_mri" in suite.stderr
+    assert len(suite.stderr.strip().splitlines()) == 1 and "Traceback" not in suite.stderr
     assert not (tmp_path / "r.jsonl").exists()
 
 
