@@ -125,7 +125,8 @@ def _benchmark_report(args: argparse.Namespace) -> None:
     from skanogan.benchmark.report import write_report
 
     if args.results is None:
-        paths = sorted(Path("benchmarks/results").glob("*.jsonl"))
+        folder = Path("benchmarks/results")
+        paths = sorted(folder.glob("*.jsonl")) + sorted(folder.glob("speed-*.json"))
         if not paths:
             raise ValueError("no results in benchmarks/results: run `skanogan benchmark run` first")
     else:
@@ -382,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_run.add_argument(
         "--results",
         default=None,
-        help="JSON-lines results file (default: benchmarks/results/SUITE-PROFILE.jsonl)",
+        help="results file (default: benchmarks/results/SUITE-PROFILE.jsonl; .json for speed)",
     )
     bench_run.add_argument(
         "--data-home", default=None, help="data folder (default: $SKANOGAN_DATA or pooch's cache)"
@@ -396,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--results",
         nargs="+",
         default=None,
-        help="results files, one section each (default: benchmarks/results/*.jsonl)",
+        help="results files, one section each (default: benchmarks/results/*.jsonl, speed-*.json)",
     )
     bench_report.add_argument("--output", default="docs/benchmarks.md")
     bench_report.add_argument("--no-plot", action="store_true")

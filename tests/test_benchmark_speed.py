@@ -146,3 +146,13 @@ def test_cli_speed_default_results_path(tmp_path, monkeypatch):
     monkeypatch.setattr(speed, "run_speed", lambda *args, **kwargs: calls.append(args))
     assert cli.main(["benchmark", "run", "--suite", "speed", "--quiet"]) == 0
     assert str(calls[0][1]) == "benchmarks/results/speed-quick.json"
+
+
+def test_benchmark_report_includes_a_speed_record(tmp_path):
+    """write_report renders a speed .json beside other results, its headings one level down."""
+    from skanogan.benchmark.report import write_report
+
+    record = run_speed(TINY, tmp_path / "speed-tiny.json", log=lambda _: None)
+    text = write_report([tmp_path / "speed-tiny.json"], tmp_path / "report.md", plots=False)
+    assert f"## Speed benchmark ({record['profile']} profile)" in text
+    assert "\n# Speed" not in text

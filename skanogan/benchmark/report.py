@@ -8,6 +8,7 @@ paper's own figures are printed beside ours and labelled as the paper's.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from skanogan.benchmark.mri_report import render_mri
 from skanogan.benchmark.runner import PROFILES, read_results
+from skanogan.benchmark.speed_report import render_markdown
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
 
@@ -283,11 +285,21 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
     """Render each results file into one markdown ``output``, plots in a folder beside it.
 
     Files of the brain-MRI suite (records with ``"suite": "mri"``) are rendered by
-    :func:`skanogan.benchmark.mri_report.render_mri`; the others as image-dataset tables.
+    :func:`skanogan.benchmark.mri_report.render_mri`, speed records (``.json``) by
+    :func:`skanogan.benchmark.speed_report.render_markdown`; the others as image-dataset tables.
     """
     sections = []
     folder = output.with_suffix("")
     for path in results:
+        if path.suffix == ".json":
+            # A speed benchmark record (skanogan benchmark run --suite speed), one level down.
+            text = render_markdown(json.loads(path.read_text()))
+            sections.append(
+                "\n".join(
+                    "#" + line if line.startswith("#") else line for line in text.splitlines()
+                )
+            )
+            continue
         records = read_results(path)
         if records and records[0].get("suite") == "mri":
             sections.append("\n".join(render_mri(records, path.name)))
