@@ -53,6 +53,7 @@ from skanogan.scoring import (
     latent_score,
     pixel_error,
     reconstruct_batch,
+    saliency_map,
 )
 from skanogan.training import (
     COLLAPSE_D_LOSS,
@@ -603,21 +604,30 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         # by ~1e-7 with the batch size; the tabular networks are small enough to run in float64.
         return torch.float64 if self.geometry_ is None else torch.float32
 
-    def _map_batches(self, X: np.ndarray, fn: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
-        """Apply ``fn`` to every scaled batch in eval and inference mode; concatenate on CPU."""
+    def _map_batches(
+        self,
+        X: np.ndarray,
+        fn: Callable[[torch.Tensor], torch.Tensor],
+        *,
+        gradients: bool = False,
+    ) -> np.ndarray:
+        """Apply ``fn`` to every scaled batch in eval mode; concatenate on CPU.
+
+        Runs in inference mode unless ``fn`` needs ``gradients`` with respect to its input.
+        """
         nets = self._networks()
         for module in nets.modules().values():
             module.eval()
         outputs: list[np.ndarray] = []
         with (
-            torch.inference_mode(),
+            torch.enable_grad() if gradients else torch.inference_mode(),
             torch.autocast(
                 self.device_.type, dtype=self.amp_dtype_, enabled=self.amp_dtype_ is not None
             ),
         ):
             for start in range(0, X.shape[0], self.eval_batch_size):
                 x = self._scaled(slice(start, start + self.eval_batch_size), X)
-                outputs.append(fn(x).cpu().numpy())
+                outputs.append(fn(x).detach().cpu().numpy())
         return np.concatenate(outputs)
 
     def _reconstruct(self, x: torch.Tensor) -> Reconstruction:
@@ -763,3 +773,25 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_samples(self, X, reset=False)
         return self._map_batches(X, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
+
+    def latent_saliency(self, X: Any) -> np.ndarray:
+        """Per-pixel ``|d latent score / d x|`` at the input's resolution, averaged over channels.
+
+        Where the ``"latent"`` score reacts to a pixel: the anomaly map that belongs to the
+        latent score, as :meth:`anomaly_map` belongs to the image score. Each sample's map
+        depends on that sample only. Gradients are taken with respect to the pixels in the
+        network's ``[-1, 1]`` units, so maps of different inputs are comparable.
+
+        Returns
+        -------
+        maps : ndarray of shape (n_samples, H, W), float32
+            For tabular data, shape (n_samples, n_features).
+        """
+        check_is_fitted(self)
+        X = validate_samples(self, X, reset=False)
+        nets = self._networks()
+        return self._map_batches(
+            X,
+            lambda x: saliency_map(nets, x, self._to_network, self._to_input),
+            gradients=True,
+        )

@@ -33,6 +33,7 @@ __all__ = [
     "latent_score",
     "pixel_error",
     "reconstruct_batch",
+    "saliency_map",
 ]
 
 SCORE_TYPES = ("latent", "image", "combined")
@@ -76,6 +77,25 @@ def pixel_error(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
     """``|x - x_rec|`` averaged over channels: ``(B, H, W)`` for images, ``(B, F)`` for tables."""
     error = (_full_precision(x) - _full_precision(x_rec)).abs()
     return error.mean(dim=1) if error.ndim == 4 else error
+
+
+def saliency_map(
+    nets: GANetworks,
+    x: torch.Tensor,
+    to_network: Callable[[torch.Tensor], torch.Tensor],
+    to_input: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
+    """``|d latent_score / d x|`` averaged over channels: where the latent score is sensitive.
+
+    The gradient of each sample's latent score with respect to its own (scaled) pixels, at the
+    input resolution: ``(B, H, W)`` for images, ``(B, F)`` for tables. The networks must be in
+    ``eval()`` mode, so that samples do not interact, and gradients must be enabled.
+    """
+    x = x.detach().requires_grad_(True)
+    rec = reconstruct_batch(nets, x, to_network, to_input)
+    (grad,) = torch.autograd.grad(latent_score(rec.z, rec.z_rec).sum(), x)
+    grad = _full_precision(grad).abs()
+    return grad.mean(dim=1) if grad.ndim == 4 else grad
 
 
 def image_score(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:

@@ -451,3 +451,26 @@ def test_scores_that_overflow_float32_are_a_clear_error(tiny, images):
     X[1] = 3e38
     with pytest.raises(ValueError, match=r"1 sample\(s\) whose scores overflow.*index 1"):
         detector.decision_function(X)
+
+
+def test_latent_saliency_is_per_sample_and_at_input_resolution(tiny, images):
+    """Maps have the input's H x W, are non-negative, and do not depend on the batch."""
+    detector = tiny(epochs=2, eval_batch_size=4).fit(images)
+    maps = detector.latent_saliency(images[:6])
+    assert maps.shape == (6, 12, 12) and (maps >= 0).all() and maps.max() > 0
+    np.testing.assert_allclose(detector.latent_saliency(images[3:4])[0], maps[3], rtol=1e-5)
+
+
+def test_latent_saliency_is_the_gradient_of_the_latent_score(tiny, images):
+    """A finite difference of the latent score matches the map (tabular float64 model)."""
+    X = images.reshape(40, -1)[:, :6].astype(np.float64)
+    detector = tiny(epochs=2).fit(X)
+    saliency = detector.latent_saliency(X[:1])[0]
+    span = detector.pixel_scaler_.data_max - detector.pixel_scaler_.data_min
+    eps = 1e-6
+    for j in range(6):
+        moved = X[:1].copy()
+        moved[0, j] += eps
+        change = (detector._raw_scores(moved)[0] - detector._raw_scores(X[:1])[0])[0] / eps
+        # The map is taken in network units: x_network = 2 (x - min) / span - 1.
+        assert abs(change) == pytest.approx(saliency[j] * 2 / span[j], rel=1e-3, abs=1e-9)

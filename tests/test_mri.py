@@ -480,3 +480,8 @@ def test_score_slices_and_volume_maps_follow_the_slices(tmp_path):
     maps = volume_maps(detector, slices)
     assert maps[volume_id].shape == (20, 20, 6) and (maps[volume_id] >= 0).all()
     assert maps[volume_id].sum() > 0
+    saliency = volume_maps(detector, slices, kind="saliency")[volume_id]
+    assert saliency.shape == (20, 20, 6) and saliency.sum() > 0
+    assert not np.allclose(saliency, maps[volume_id])
+    with pytest.raises(ValueError, match="kind must be 'residual' or 'saliency'"):
+        volume_maps(detector, slices, kind="gradient")

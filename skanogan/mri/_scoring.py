@@ -55,8 +55,19 @@ def score_slices(detector: Any, slices: SliceSet) -> dict[str, np.ndarray]:
     return table
 
 
-def volume_maps(detector: Any, slices: SliceSet) -> dict[str, np.ndarray]:
+def volume_maps(
+    detector: Any, slices: SliceSet, *, kind: str = "residual"
+) -> dict[str, np.ndarray]:
     """The detector's per-pixel anomaly map of every slice, put back on each volume's grid.
+
+    Parameters
+    ----------
+    detector : fitted LatentRegularizedGAN
+    slices : SliceSet
+    kind : {"residual", "saliency"}, default="residual"
+        ``"residual"``: ``detector.anomaly_map``, the pixel error ``|x - x_rec|`` (the image
+        score's map). ``"saliency"``: ``detector.latent_saliency``, where the latent score
+        reacts to a pixel (the latent score's map).
 
     Returns
     -------
@@ -65,7 +76,12 @@ def volume_maps(detector: Any, slices: SliceSet) -> dict[str, np.ndarray]:
         voxel order (save it with :func:`~skanogan.mri.save_map`), zero on slices that were
         not kept.
     """
-    pixel_maps = detector.anomaly_map(slices.images)
+    if kind not in ("residual", "saliency"):
+        raise ValueError(f"kind must be 'residual' or 'saliency', got {kind!r}")
+    if kind == "residual":
+        pixel_maps = detector.anomaly_map(slices.images)
+    else:
+        pixel_maps = detector.latent_saliency(slices.images)
     ids = slices.table["volume_id"]
     return {
         volume_id: maps_to_volume(pixel_maps[ids == volume_id], geometry)
