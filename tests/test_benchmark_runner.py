@@ -97,6 +97,12 @@ def test_aggregate_means_over_classes_then_seeds():
     assert cell["classes"] == {0: pytest.approx(0.7), 1: pytest.approx(0.9)}
     assert cell["complete"]
     assert not aggregate(records[:3])[("d", "x", "default")]["complete"]
+    # A row with every seed of its own but fewer classes than another row is incomplete too.
+    other = {"dataset": "d", "detector": "y", "config": "default", "seed": 0, "class": 0}
+    partial = [other, {**other, "seed": 1}]
+    table = aggregate([*records, *({**r, "auroc": 0.5} for r in partial)])
+    assert table[("d", "x", "default")]["complete"]
+    assert not table[("d", "y", "default")]["complete"]
 
 
 def test_paper_table_is_parsed_as_printed():

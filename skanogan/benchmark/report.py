@@ -1,8 +1,8 @@
 """Markdown tables and plots from a results file of :mod:`skanogan.benchmark.runner`.
 
 Every AUROC is reported as mean ± std over seeds: per seed, the mean over the classes a row has
-for that seed; then mean and std of those per-seed means. A row whose seeds do not all cover
-the same classes is marked incomplete rather than averaged over what happens to be there. The
+for that seed; then mean and std of those per-seed means. A row that lacks any class or seed
+that another row of its data set has is marked incomplete: its mean covers fewer classes. The
 paper's own figures are printed beside ours and labelled as the paper's.
 """
 
@@ -59,12 +59,17 @@ _ABLATION_TERMS = {
 def aggregate(records: Iterable[dict[str, Any]], metric: str = "auroc") -> dict:
     """``{(dataset, detector, config): {"classes": {c: mean}, "mean": m, "std": s, ...}}``."""
     cells: dict[tuple, dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    # What a complete row covers: every class and seed that any row of its dataset has.
+    expected: dict[str, tuple[set, set]] = defaultdict(lambda: (set(), set()))
     for r in records:
         cells[(r["dataset"], r["detector"], r["config"])][r["seed"]][r["class"]] = r[metric]
+        expected[r["dataset"]][0].add(r["class"])
+        expected[r["dataset"]][1].add(r["seed"])
     table = {}
     for key, by_seed in cells.items():
         class_sets = {frozenset(classes) for classes in by_seed.values()}
         classes = sorted(set().union(*class_sets))
+        all_classes, all_seeds = expected[key[0]]
         per_seed = [np.mean(list(c.values())) for c in by_seed.values()]
         table[key] = {
             "classes": {
@@ -73,7 +78,7 @@ def aggregate(records: Iterable[dict[str, Any]], metric: str = "auroc") -> dict:
             "mean": float(np.mean(per_seed)),
             "std": float(np.std(per_seed)),
             "n_seeds": len(by_seed),
-            "complete": len(class_sets) == 1,
+            "complete": class_sets == {frozenset(all_classes)} and set(by_seed) == all_seeds,
         }
     return table
 
