@@ -282,7 +282,7 @@ class PeakMemory:
     """Peak resident memory (MiB) of this process while the block runs; CUDA peak too."""
 
     def __enter__(self) -> PeakMemory:
-        self.host_mib = self._rss()
+        self.host_mib = self.rss_mib()
         self.device_mib: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -293,10 +293,10 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(0.05):
-            self.host_mib = max(self.host_mib, self._rss())
+            self.host_mib = max(self.host_mib, self.rss_mib())
 
     @staticmethod
-    def _rss() -> float:
+    def rss_mib() -> float:
         try:
             pages = int(Path("/proc/self/statm").read_text().split()[1])
             return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -306,7 +306,7 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.host_mib = max(self.host_mib, self._rss())
+        self.host_mib = max(self.host_mib, self.rss_mib())
         if torch.cuda.is_available():
             self.device_mib = torch.cuda.max_memory_allocated() / 2**20
 

@@ -362,7 +362,7 @@ def _score_memmap(
     images = np.memmap(path, dtype=np.uint8, mode="r", shape=shape)
     model.decision_function(images[:2])  # warm-up: lazy imports, kernels, allocator
     gc.collect()
-    before = PeakMemory._rss()
+    before = PeakMemory.rss_mib()
     with PeakMemory() as memory:
         seconds = _timed(lambda: model.decision_function(images), model.device_)
     return {
