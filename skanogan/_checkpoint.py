@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ _NOT_IN_KEY = frozenset(
         "resume",
         "verbose",
         "device",
+        "compile",
         "eval_batch_size",
         "contamination",
         "score_type",
@@ -36,25 +38,32 @@ _NOT_IN_KEY = frozenset(
 _CONFIG = "_checkpoint_config"
 
 
-def _fingerprint(X: np.ndarray) -> str:
+def _fingerprint(chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> str:
+    """blake2b of the samples' float32 values and their shape, chunk by chunk."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((X.shape, X.dtype.str)).encode())
-    for start in range(0, X.shape[0], 4096):
-        digest.update(np.ascontiguousarray(X[start : start + 4096]).tobytes())
+    for _, chunk in chunks:
+        digest.update(repr(chunk.shape[1:]).encode())
+        digest.update(np.ascontiguousarray(chunk).tobytes())
     return digest.hexdigest()
 
 
 class Checkpoint:
     """Where one ``fit`` saves its progress and resumes from.
 
-    ``params`` are the estimator's parameters, ``X`` the training samples (after the
-    validation split) and ``start_iter`` the ``n_iter_`` at which this ``fit`` began. An
+    ``params`` are the estimator's parameters, ``chunks`` the training samples (after the
+    validation split) as :meth:`skanogan._samples.Samples.chunks` yields them, and
+    ``start_iter`` the ``n_iter_`` at which this ``fit`` began. An
     integer ``seed`` (from ``random_state``) is part of the key; without one the run is not
     reproducible, so no seed is keyed.
     """
 
     def __init__(
-        self, folder: Any, class_name: str, params: dict[str, Any], X: np.ndarray, start_iter: int
+        self,
+        folder: Any,
+        class_name: str,
+        params: dict[str, Any],
+        chunks: Iterable[tuple[np.ndarray, np.ndarray]],
+        start_iter: int,
     ) -> None:
         self.class_name = class_name
         self.config = {
@@ -62,7 +71,7 @@ class Checkpoint:
                 key: repr(value) for key, value in sorted(params.items()) if key not in _NOT_IN_KEY
             },
             "start_iter": start_iter,
-            "data": _fingerprint(X),
+            "data": _fingerprint(chunks),
         }
         if not isinstance(params.get("random_state"), (int, np.integer)):
             self.config["params"].pop("random_state", None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -55,12 +57,29 @@ def resolve_amp_dtype(amp: str | bool, device: torch.device) -> torch.dtype | No
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
-def to_device(batch: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Copy one numpy batch to ``device`` as ``dtype``: pinned and non-blocking on CUDA.
+@contextmanager
+def cuda_autotune(device: torch.device) -> Iterator[None]:
+    """cuDNN's autotuner on for the block when ``device`` is CUDA (fixed shapes: the fastest
+    convolution algorithm is found once per shape), unless the user asked for deterministic
+    cuDNN; the global flag is restored afterwards."""
+    if device.type != "cuda" or torch.backends.cudnn.deterministic:
+        yield
+        return
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous
 
-    The batch is copied (never viewed), so read-only and memory-mapped inputs are fine.
+
+def to_device(batch: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """One numpy batch on ``device`` as ``dtype``: pinned and non-blocking on CUDA.
+
+    ``batch`` must be the caller's own writable array (such as a batch from
+    :meth:`skanogan._samples.Samples.read`): on the CPU the tensor may share its memory.
     """
-    tensor = torch.tensor(batch, dtype=dtype)
+    tensor = torch.from_numpy(batch).to(dtype)
     if device.type == "cuda":
         return tensor.pin_memory().to(device, non_blocking=True)
     return tensor

@@ -154,6 +154,8 @@ class SavingMixin:
     def __getstate__(self) -> dict[str, Any]:
         # object.__getstate__ hands back the live __dict__: copy it before taking networks out.
         state = dict(super().__getstate__())
+        # torch.compile wrappers are rebuilt on demand (LatentRegularizedGAN._runtime_networks).
+        state.pop("_compiled", None)
         if "encoder_" in state:
             state["_network_states"] = {
                 name: state_to_cpu(state.pop(name).state_dict()) for name in NETWORKS

@@ -18,6 +18,7 @@ clipped), which the decoder cannot reproduce — as it should be for an anomaly 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,10 +110,23 @@ class PixelScaler:
     data_max: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray) -> PixelScaler:
-        """Learn the range from ``X`` of shape ``(n, C, H, W)`` or ``(n, n_features)``."""
-        axes = tuple(i for i in range(X.ndim) if i != 1)
-        return cls(X.min(axis=axes).astype(np.float64), X.max(axis=axes).astype(np.float64))
+    def fit(cls, batches: Iterable[np.ndarray]) -> PixelScaler:
+        """Learn the range in one pass over batches of shape ``(n_i, C, H, W)`` or ``(n_i, F)``.
+
+        Batches may be empty; at least one sample in all is needed.
+        """
+        low = high = None
+        for batch in batches:
+            if len(batch) == 0:
+                continue
+            axes = tuple(i for i in range(batch.ndim) if i != 1)
+            batch_low = batch.min(axis=axes).astype(np.float64)
+            batch_high = batch.max(axis=axes).astype(np.float64)
+            low = batch_low if low is None else np.minimum(low, batch_low)
+            high = batch_high if high is None else np.maximum(high, batch_high)
+        if low is None:
+            raise ValueError("PixelScaler.fit needs at least one sample")
+        return cls(low, high)
 
     def _broadcast(self, values: np.ndarray, like: torch.Tensor) -> torch.Tensor:
         shape = (1, -1) + (1,) * (like.ndim - 2)

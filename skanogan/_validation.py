@@ -4,8 +4,9 @@
   and :func:`check_params` enforces it once, at the start of ``fit``. It is deliberately not
   called ``_parameter_constraints``: scikit-learn's own checks read that attribute and expect its
   private constraint classes.
-- Samples: :func:`validate_samples` turns any accepted layout into ``(n, C, H, W)`` images or an
-  ``(n, F)`` table, through scikit-learn's ``validate_data`` (its wording, its feature checks).
+- Samples: :func:`validate_samples` checks any accepted layout of ``X`` without copying it and
+  returns :class:`~skanogan._samples.Samples`, which yields ``(n, C, H, W)`` images or ``(n, F)``
+  rows as float32, a batch at a time.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import validate_data
 
+from skanogan._samples import Samples
 from skanogan._shapes import resolve_image_shape
 from skanogan.exceptions import ImageShapeWarning
 
@@ -131,16 +134,28 @@ def _looks_like_flat_image(n_features: int) -> bool:
     return False
 
 
+def _is_lazy_array(X: Any) -> bool:
+    """An array-like read row by row (memmap-like, h5py, dask...) rather than converted whole."""
+    return (
+        not isinstance(X, np.ndarray)
+        and isinstance(getattr(X, "dtype", None), np.dtype)
+        and hasattr(X, "shape")
+        and hasattr(X, "__getitem__")
+        and not sparse.issparse(X)
+    )
+
+
 def _image_shape_in(X: Any) -> tuple[Any, tuple[int, int, int] | None]:
-    """``X`` flattened to 2-D if it holds 3-D/4-D images, with their ``(C, H, W)``."""
+    """``X`` (lists made arrays; arrays never copied), with ``(C, H, W)`` if it holds images."""
     if isinstance(X, (list, tuple)) or (not hasattr(X, "shape") and hasattr(X, "__array__")):
         try:
             X = np.asarray(X)
         except ValueError as exc:
             raise ValueError(f"X could not be turned into an array: {exc}") from None
-    ndim = len(getattr(X, "shape", ()))
+    shape = tuple(getattr(X, "shape", ()))
+    ndim = len(shape)
     if ndim > 4 or ndim < 2:
-        got = f"a {ndim}-D array of shape {X.shape}" if hasattr(X, "shape") else repr(X)[:80]
+        got = f"a {ndim}-D array of shape {shape}" if hasattr(X, "shape") else repr(X)[:80]
         raise ValueError(
             "Expected 2D array X (n_samples, n_features), 3-D (n_samples, H, W) or "
             f"4-D (n_samples, C, H, W), got {got}. Reshape your data: X.reshape(-1, 1) for a "
@@ -154,14 +169,14 @@ def _image_shape_in(X: Any) -> tuple[Any, tuple[int, int, int] | None]:
         raise ValueError(f"X holds dtype {dtype}: could not convert it to real numbers")
     if ndim not in (3, 4):
         return X, None
-    X = np.asarray(X)
-    if ndim == 4 and X.shape[-1] in (1, 3, 4) and X.shape[1] not in (1, 3, 4):
+    if not _is_lazy_array(X):
+        X = np.asarray(X)
+    if ndim == 4 and shape[-1] in (1, 3, 4) and shape[1] not in (1, 3, 4):
         raise ValueError(
-            f"X of shape {X.shape} looks channels-last; images must be (n, C, H, W): "
+            f"X of shape {shape} looks channels-last; images must be (n, C, H, W): "
             "pass X.transpose(0, 3, 1, 2)"
         )
-    shape = (1, *X.shape[1:]) if ndim == 3 else tuple(X.shape[1:])
-    return X.reshape(X.shape[0], math.prod(shape)), shape
+    return X, ((1, *shape[1:]) if ndim == 3 else tuple(shape[1:]))
 
 
 def _fit_image_shape(
@@ -193,8 +208,13 @@ def _fit_image_shape(
     return None
 
 
-def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
-    """Validate ``X`` once per public call; return float32 ``(n, C, H, W)`` or ``(n, F)``.
+def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> Samples:
+    """Validate ``X`` once per public call, without converting it; return its :class:`Samples`.
+
+    Layout, dtype and feature count are checked here, through scikit-learn's ``validate_data``
+    (its wording, its feature checks) on ``X`` itself for arrays (a view: a memmap stays on
+    disk) and on its first row for other array-likes; values are converted to float32 and
+    checked to be finite batch by batch, as they are read (:meth:`Samples.read`).
 
     With ``reset=True`` (in ``fit``) it sets ``n_features_in_`` (through ``validate_data``) and
     ``image_shape_`` on ``estimator``, from its ``image_shape`` parameter and the layout of ``X``.
@@ -205,22 +225,22 @@ def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.nda
         fitted = estimator.image_shape_
         fitted = "tabular data" if fitted is None else f"images of shape {fitted}"
         raise ValueError(f"X holds images of shape {in_x}, but this model was fitted on {fitted}")
+    lazy = _is_lazy_array(X)
+    checked = np.asarray(X[:1]) if lazy else X
+    if in_x is not None:
+        checked = checked.reshape(checked.shape[0], math.prod(in_x))
     try:
-        X = validate_data(estimator, X, reset=reset, dtype=np.float32)
+        checked = validate_data(
+            estimator, checked, reset=reset, dtype="numeric", ensure_all_finite=False
+        )
     except (TypeError, ValueError) as exc:
         # Some of scikit-learn's errors ("could not convert string to float") omit the name.
         if re.search(r"\bX\b", str(exc)):
             raise
         raise type(exc)(f"invalid X: {exc}") from exc
     if reset:
-        estimator.image_shape_ = _fit_image_shape(estimator.image_shape, in_x, X.shape[1])
-        if estimator.image_shape_ is not None and X.size:
-            low, high = float(X.min()), float(X.max())
-            if high - low > np.finfo(np.float32).max:
-                raise ValueError(
-                    f"X spans [{low:g}, {high:g}], a range too wide for the float32 networks; "
-                    "rescale X"
-                )
+        estimator.image_shape_ = _fit_image_shape(estimator.image_shape, in_x, checked.shape[1])
     if estimator.image_shape_ is None:
-        return X
-    return X.reshape(X.shape[0], *estimator.image_shape_)
+        # The tabular networks run in float64 (see LatentRegularizedGAN._dtype).
+        return Samples(X if lazy else checked, (checked.shape[1],), np.float64)
+    return Samples(X if lazy else checked, estimator.image_shape_)

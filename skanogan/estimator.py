@@ -11,7 +11,7 @@ import copy
 import math
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -24,10 +24,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from skanogan._checkpoint import Checkpoint
 from skanogan._device import (
+    cuda_autotune,
     resolve_amp_dtype,
     resolve_device,
     to_device,
 )
+from skanogan._samples import Samples
 from skanogan._saving import NETWORKS, SavingMixin
 from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan._validation import (
@@ -67,6 +69,14 @@ __all__ = ["LatentRegularizedGAN"]
 
 #: on_divergence="restart_d" retries a diverging epoch this often before giving up.
 _MAX_D_RESTARTS = 3
+
+
+def _training_rows(samples: Samples, train_idx: np.ndarray) -> Iterator[np.ndarray]:
+    """Every sample read once, in chunks (so every value is checked); each chunk's training rows."""
+    is_train = np.zeros(len(samples), dtype=bool)
+    is_train[train_idx] = True
+    for rows, chunk in samples.chunks():
+        yield chunk[is_train[rows]]
 
 
 class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
@@ -139,6 +149,12 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     amp : "auto" or bool, default="auto"
         Mixed precision (bfloat16 where supported, else float16 with loss scaling) on CUDA
         only; ``"auto"`` turns it on there. ``True`` on a CPU device is a ``ValueError``.
+    compile : bool, default=False
+        Wrap the four networks in :func:`torch.compile` for training and scoring. The first
+        steps are slow (compilation; again for a new batch size or mode), later ones faster
+        where the compiler helps (mostly on GPUs); results agree with ``compile=False`` to
+        float32 rounding. The compiled wrappers are never saved or pickled: the fitted
+        ``encoder_`` etc. stay plain modules. Needs a working C++ compiler on the CPU.
     on_divergence : {"raise", "restart_d"}, default="raise"
         What :meth:`fit` does when a loss becomes NaN or infinite (checked every 32 steps and
         at the end of each epoch, without a host sync per step). Either way the networks go
@@ -261,6 +277,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "device": DEVICE,
         "amp": [Options(("auto", True, False))],
+        "compile": [BOOL],
         "on_divergence": [Options(("raise", "restart_d"))],
         "checkpoint_dir": [NONE, InstanceOf((str, os.PathLike), "a folder path")],
         "checkpoint_every": [Interval(Integral, 1, None)],
@@ -291,6 +308,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         validation_fraction: float = 0.0,
         device: str | torch.device = "auto",
         amp: str | bool = "auto",
+        compile: bool = False,
         on_divergence: str = "raise",
         checkpoint_dir: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
@@ -317,6 +335,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.device = device
         self.amp = amp
+        self.compile = compile
         self.on_divergence = on_divergence
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
@@ -344,15 +363,19 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         check_params(self.get_params(deep=False), self._param_rules)
         self._check_param_combinations()
         continuing = self.warm_start and hasattr(self, "encoder_")
-        X = validate_samples(self, X, reset=not continuing)
+        samples = validate_samples(self, X, reset=not continuing)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
-        train_idx, val_idx = self._split(X.shape[0], rng)
+        train_idx, val_idx = self._split(len(samples), rng)
+        # One pass over every sample before any training, so that a NaN anywhere fails now
+        # rather than after the epochs; the training rows' range is the pixel scaling.
+        scaler = PixelScaler.fit(_training_rows(samples, train_idx))
 
         if not continuing:
+            self._check_range(scaler)
             self.device_ = resolve_device(self.device)
             self.amp_dtype_ = resolve_amp_dtype(self.amp, self.device_)
-            self.pixel_scaler_ = PixelScaler.fit(X[train_idx])
+            self.pixel_scaler_ = scaler
             self._initialize_networks(generator=torch.Generator().manual_seed(seed))
             self._initialize_optimizers()
             self.history_ = []
@@ -365,23 +388,23 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 self.checkpoint_dir,
                 type(self).__name__,
                 self.get_params(deep=False),
-                X[train_idx],
+                samples.chunks(train_idx),
                 self.n_iter_,
             )
             if self.resume:
                 self._resume(checkpoint)
         try:
-            self._train(X[train_idx], seed, target, checkpoint)
+            self._train(samples, train_idx, seed, target, checkpoint)
         except (KeyboardInterrupt, DivergenceError):
             # _train rolled the networks back to the last completed epoch: make the object
             # consistent with them (usable, or unfitted if no epoch ever completed) and re-raise.
             if self.n_iter_:
-                self._fit_threshold(X, train_idx, val_idx)
+                self._fit_threshold(samples, train_idx, val_idx)
             else:
                 for name in [key for key in vars(self) if key.endswith("_")]:
                     delattr(self, name)
             raise
-        self._fit_threshold(X, train_idx, val_idx)
+        self._fit_threshold(samples, train_idx, val_idx)
         return self
 
     def _check_param_combinations(self) -> None:
@@ -402,6 +425,13 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 "consider score_type='image'",
                 UserWarning,
                 stacklevel=3,
+            )
+
+    def _check_range(self, scaler: PixelScaler) -> None:
+        low, high = float(scaler.data_min.min()), float(scaler.data_max.max())
+        if self.image_shape_ is not None and high - low > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X spans [{low:g}, {high:g}], a range too wide for the float32 networks; rescale X"
             )
 
     def _resume(self, checkpoint: Checkpoint) -> None:
@@ -460,18 +490,43 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     def _networks(self) -> GANetworks:
         return GANetworks(*(getattr(self, name) for name in NETWORKS))
 
-    def _train(self, X: np.ndarray, seed: int, target: int, checkpoint: Checkpoint | None) -> None:
-        """Train on ``X`` until ``n_iter_`` reaches ``target``, appending to ``history_``.
+    def _runtime_networks(self) -> GANetworks:
+        """The networks that train and score: :func:`torch.compile` wrappers with ``compile``.
+
+        The wrappers share the fitted modules' parameters and buffers; they are built once per
+        set of modules and never saved (see ``SavingMixin.__getstate__``).
+        """
+        nets = self._networks()
+        if not self.compile:
+            return nets
+        modules = tuple(nets.modules().values())
+        cached = getattr(self, "_compiled", None)
+        if cached is None or any(a is not b for a, b in zip(cached[0], modules, strict=True)):
+            self._compiled = (modules, GANetworks(*(torch.compile(m) for m in modules)))
+        return self._compiled[1]
+
+    def _train(
+        self,
+        samples: Samples,
+        train_idx: np.ndarray,
+        seed: int,
+        target: int,
+        checkpoint: Checkpoint | None,
+    ) -> None:
+        """Train on the ``train_idx`` rows of ``samples`` until ``n_iter_`` reaches ``target``.
+
+        Each epoch appends its record to ``history_``.
 
         Epoch ``k``'s batch order depends on ``seed`` and ``k`` only, so a resumed run sees the
         same batches as an uninterrupted one. A diverging or interrupted epoch is rolled back
         to the end of the previous one before the error propagates (see ``on_divergence``).
         """
         config = self._train_config()
-        batch_size = min(self.batch_size, X.shape[0])
+        n_train = len(train_idx)
+        batch_size = min(self.batch_size, n_train)
         # BatchNorm cannot train on one sample: a last batch of one is left out of that epoch.
-        n_batches = X.shape[0] // batch_size + (X.shape[0] % batch_size > 1)
-        nets = self._networks()
+        n_batches = n_train // batch_size + (n_train % batch_size > 1)
+        nets = self._runtime_networks()
         bar = None
         if self.verbose == 1:
             from tqdm.auto import tqdm
@@ -481,26 +536,31 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         try:
             while self.n_iter_ < target:
                 generator = torch.Generator().manual_seed(seed + self.n_iter_)
-                order = torch.randperm(X.shape[0], generator=generator).numpy()
+                order = torch.randperm(n_train, generator=generator).numpy()
                 for restarts in range(_MAX_D_RESTARTS + 1):
                     batches = (
-                        self._to_network(self._scaled(np.sort(order[i : i + batch_size]), X))
+                        self._to_network(
+                            self._scaled(
+                                samples.read(train_idx[np.sort(order[i : i + batch_size])])
+                            )
+                        )
                         for i in range(0, n_batches * batch_size, batch_size)
                     )
                     try:
-                        record = train_epoch(
-                            nets,
-                            self.optimizers_,
-                            batches,
-                            config,
-                            None if bar is None else bar.update,
-                        )
+                        with cuda_autotune(self.device_):
+                            record = train_epoch(
+                                nets,
+                                self.optimizers_,
+                                batches,
+                                config,
+                                None if bar is None else bar.update,
+                            )
                         break
                     except DivergenceError as error:
                         self._restore(snapshot)
                         if self.on_divergence == "raise" or restarts == _MAX_D_RESTARTS:
                             raise self._divergence(error, restarts) from None
-                        restart_discriminator(nets, self.optimizers_, generator)
+                        restart_discriminator(self._networks(), self.optimizers_, generator)
                     except KeyboardInterrupt:
                         self._restore(snapshot)
                         raise
@@ -576,8 +636,8 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 stacklevel=4,
             )
 
-    def _fit_threshold(self, X: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray) -> None:
-        latent, image = self._raw_scores(X)
+    def _fit_threshold(self, samples: Samples, train_idx: np.ndarray, val_idx: np.ndarray) -> None:
+        latent, image = self._raw_scores(samples)
         self.score_scaler_ = ScoreScaler.fit(latent[train_idx], image[train_idx])
         self.decision_scores_ = self._select_score(latent, image)
         self.validation_scores_ = self.decision_scores_[val_idx] if len(val_idx) else None
@@ -594,9 +654,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     def _to_input(self, x: torch.Tensor) -> torch.Tensor:
         return x if self.geometry_ is None else self.geometry_.to_input(x)
 
-    def _scaled(self, index: np.ndarray | slice, X: np.ndarray) -> torch.Tensor:
-        """One batch of ``X`` on ``device_``, scaled to the network's range, at input resolution."""
-        return self.pixel_scaler_.transform(to_device(X[index], self.device_, self._dtype))
+    def _scaled(self, batch: np.ndarray) -> torch.Tensor:
+        """One batch read from the samples, on ``device_`` in the network's range."""
+        return self.pixel_scaler_.transform(to_device(batch, self.device_, self._dtype))
 
     @property
     def _dtype(self) -> torch.dtype:
@@ -606,7 +666,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
 
     def _map_batches(
         self,
-        X: np.ndarray,
+        samples: Samples,
         fn: Callable[[torch.Tensor], torch.Tensor],
         *,
         gradients: bool = False,
@@ -615,37 +675,37 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
 
         Runs in inference mode unless ``fn`` needs ``gradients`` with respect to its input.
         """
-        nets = self._networks()
-        for module in nets.modules().values():
+        for module in self._networks().modules().values():
             module.eval()
         outputs: list[np.ndarray] = []
         with (
+            cuda_autotune(self.device_),
             torch.enable_grad() if gradients else torch.inference_mode(),
             torch.autocast(
                 self.device_.type, dtype=self.amp_dtype_, enabled=self.amp_dtype_ is not None
             ),
         ):
-            for start in range(0, X.shape[0], self.eval_batch_size):
-                x = self._scaled(slice(start, start + self.eval_batch_size), X)
+            for start in range(0, len(samples), self.eval_batch_size):
+                x = self._scaled(samples.read(slice(start, start + self.eval_batch_size)))
                 outputs.append(fn(x).detach().cpu().numpy())
         return np.concatenate(outputs)
 
     def _reconstruct(self, x: torch.Tensor) -> Reconstruction:
-        return reconstruct_batch(self._networks(), x, self._to_network, self._to_input)
+        return reconstruct_batch(self._runtime_networks(), x, self._to_network, self._to_input)
 
-    def _raw_scores(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _raw_scores(self, samples: Samples) -> tuple[np.ndarray, np.ndarray]:
         def both(x: torch.Tensor) -> torch.Tensor:
             rec = self._reconstruct(x)
             return torch.stack([latent_score(rec.z, rec.z_rec), image_score(x, rec.x_rec)], dim=1)
 
-        scores = self._map_batches(X, both).astype(np.float64, copy=False)
+        scores = self._map_batches(samples, both).astype(np.float64, copy=False)
         bad = ~np.isfinite(scores).all(axis=1)
         if bad.any():
             # Finite inputs whose scaled values overflow the float32 networks (e.g. 1e38 after
             # training on [0, 1]) would otherwise come back as NaN scores.
             low, high = self.pixel_scaler_.data_min.min(), self.pixel_scaler_.data_max.max()
             raise ValueError(
-                f"X holds {int(bad.sum())} sample(s) whose scores overflow float32 (first at "
+                f"X holds {int(bad.sum())} sample(s) whose scores overflow {self._dtype} (first at "
                 f"index {int(np.flatnonzero(bad)[0])}): their values lie far outside the "
                 f"training range [{low:g}, {high:g}]; rescale X like the training data"
             )
@@ -676,8 +736,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,), float64
         """
         check_is_fitted(self)
-        X = validate_samples(self, X, reset=False)
-        return self._select_score(*self._raw_scores(X))
+        return self._select_score(*self._raw_scores(validate_samples(self, X, reset=False)))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Normality of each sample: ``-decision_function(X)``, higher = more normal.
@@ -740,8 +799,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         z : ndarray of shape (n_samples, latent_dim), float32
         """
         check_is_fitted(self)
-        X = validate_samples(self, X, reset=False)
-        return self._map_batches(X, lambda x: self.encoder_(self._to_network(x)))
+        samples = validate_samples(self, X, reset=False)
+        encoder = self._runtime_networks().encoder
+        return self._map_batches(samples, lambda x: encoder(self._to_network(x)))
 
     def reconstruct(self, X: Any) -> np.ndarray:
         """The reconstruction ``x_rec = G_d(G_e(x))`` in the input's layout, resolution and units.
@@ -771,8 +831,8 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             For tabular data, shape (n_samples, n_features): the per-feature error.
         """
         check_is_fitted(self)
-        X = validate_samples(self, X, reset=False)
-        return self._map_batches(X, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
+        samples = validate_samples(self, X, reset=False)
+        return self._map_batches(samples, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
 
     def latent_saliency(self, X: Any) -> np.ndarray:
         """Per-pixel ``|d latent score / d x|`` at the input's resolution, averaged over channels.
@@ -788,10 +848,10 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             For tabular data, shape (n_samples, n_features).
         """
         check_is_fitted(self)
-        X = validate_samples(self, X, reset=False)
-        nets = self._networks()
+        samples = validate_samples(self, X, reset=False)
+        nets = self._runtime_networks()
         return self._map_batches(
-            X,
+            samples,
             lambda x: saliency_map(nets, x, self._to_network, self._to_input),
             gradients=True,
         )

@@ -89,10 +89,18 @@ class Optimizers:
 def make_optimizers(
     nets: GANetworks, lr: float, device: torch.device, amp_dtype: torch.dtype | None
 ) -> Optimizers:
-    """Adam with DCGAN's betas (0.5, 0.999); the scaler is active only for float16 autocast."""
+    """Adam with DCGAN's betas (0.5, 0.999); the scaler is active only for float16 autocast.
+
+    On CUDA, Adam is the fused kernel (one launch per step instead of several per tensor).
+    """
+    fused = device.type == "cuda"
     return Optimizers(
-        generator=torch.optim.Adam(nets.generator_parameters(), lr=lr, betas=(0.5, 0.999)),
-        discriminator=torch.optim.Adam(nets.discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
+        generator=torch.optim.Adam(
+            nets.generator_parameters(), lr=lr, betas=(0.5, 0.999), fused=fused
+        ),
+        discriminator=torch.optim.Adam(
+            nets.discriminator.parameters(), lr=lr, betas=(0.5, 0.999), fused=fused
+        ),
         scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
     )
 

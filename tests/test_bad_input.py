@@ -83,7 +83,7 @@ BAD_INPUT = [
     ("fit-nan", lambda c: fit_tab(np.full((4, 3), np.nan)), V, r"X contains NaN"),
     ("fit-inf", lambda c: fit_tab(np.full((4, 3), np.inf)), V, r"X contains infinity"),
     ("fit-neginf", lambda c: fit_tab(np.full((4, 3), -np.inf)), V, r"X contains infinity"),
-    ("fit-1e300", lambda c: fit_tab(np.full((4, 3), 1e300)), V, r"X contains infinity.*large"),
+    ("fit-1e300", lambda c: tiny().fit(np.full((4, 8, 8), 1e300)), V, r"X contains inf.*large"),
     ("fit-none-in-object", lambda c: fit_tab(np.array([[1, None]] * 4)), V, r"X contains NaN"),
     (
         "fit-image-range-beyond-float32",
@@ -92,7 +92,8 @@ BAD_INPUT = [
         r"X spans .* too wide",
     ),
     ("score-nan", lambda c: c.tab.decision_function(np.full((2, 6), np.nan)), V, r"X contains NaN"),
-    ("score-1e300", lambda c: c.tab.predict(np.full((2, 6), 1e300)), V, r"X contains infinity"),
+    ("score-1e300", lambda c: c.img.predict(np.full((2, 8, 8), 1e300)), V, r"X contains infinity"),
+    ("score-tab-1e300", lambda c: c.tab.predict(np.full((2, 6), 1e300)), V, r"overflow"),
     ("encode-inf", lambda c: c.img.encode(np.full((2, 8, 8), np.inf)), V, r"X contains infinity"),
     # --- empty and too few samples
     ("fit-empty-list", lambda c: fit_tab([]), V, r"Expected 2D array X.*got a 1-D array"),

@@ -33,6 +33,8 @@ TINY = SpeedProfile(
     matmul_reps=2,
     comparison_shape=(1, 16, 16),
     anogan_iterations=2,
+    scaling_estimator={"base_channels": 4, "latent_dim": 4},
+    profile_shape=(1, 16, 16),
 )
 
 
@@ -95,6 +97,19 @@ def test_memmap_part_records_rss(tiny_run):
     assert row["n"] == 200 and row["seconds"] > 0
     assert row["peak_rss_mib"] >= row["rss_before_mib"] > 0
     assert row["input_float32_mib"] == 4 * row["input_mib"]
+    assert row["peak_anon_increase_mib"] is not None and row["output_mib"] == 200 * 8 / 2**20
+
+
+def test_profile_part_splits_a_training_step_by_operator(tiny_run):
+    """The profiler's operator time is split into categories that add up to the whole, with
+    the convolutions among them and the top operators listed."""
+    step = tiny_run[0]["profile_step"]
+    assert step["steps"] == 3 and step["image_shape"] == [1, 16, 16]
+    assert sum(step["categories"].values()) == pytest.approx(1.0)
+    assert step["categories"]["convolution"] > 0 and step["categories"]["optimizer"] > 0
+    assert 0 < step["operator_ms_per_step"] and 0 <= step["outside_operators_fraction"] < 1
+    assert len(step["top"]) == 10 and all(row["calls"] >= 1 for row in step["top"])
+    assert "## Where a training step's time goes" in tiny_run[1].with_suffix(".md").read_text()
 
 
 def test_markdown_beside_json(tiny_run):

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from skanogan import LatentRegularizedGAN
+from skanogan._samples import Samples
 from skanogan.exceptions import ImageShapeWarning
 from skanogan.training import HISTORY_KEYS
 
@@ -471,6 +472,9 @@ def test_latent_saliency_is_the_gradient_of_the_latent_score(tiny, images):
     for j in range(6):
         moved = X[:1].copy()
         moved[0, j] += eps
-        change = (detector._raw_scores(moved)[0] - detector._raw_scores(X[:1])[0])[0] / eps
+        latent = [
+            detector._raw_scores(Samples(rows, (6,), np.float64))[0][0] for rows in (moved, X[:1])
+        ]
+        change = (latent[0] - latent[1]) / eps
         # The map is taken in network units: x_network = 2 (x - min) / span - 1.
         assert abs(change) == pytest.approx(saliency[j] * 2 / span[j], rel=1e-3, abs=1e-9)

@@ -16,6 +16,7 @@ from skanogan._device import (
     state_to_cpu,
     to_device,
 )
+from skanogan._samples import Samples
 from skanogan._shapes import ImageGeometry, PixelScaler, resolve_image_shape
 from skanogan._validation import (
     BOOL,
@@ -206,7 +207,7 @@ def _image_data():
 def test_pixel_scaler_fit_gives_per_channel_min_and_max():
     """fit on (n, C, H, W) learns one min and one max per channel."""
     X = _image_data()
-    scaler = PixelScaler.fit(X)
+    scaler = PixelScaler.fit([X])
     assert scaler.data_min.shape == (2,)
     assert scaler.data_max.shape == (2,)
     np.testing.assert_array_equal(scaler.data_min, [X[:, 0].min(), X[:, 1].min()])
@@ -217,7 +218,7 @@ def test_pixel_scaler_fit_gives_per_channel_min_and_max():
 def test_pixel_scaler_fit_on_tabular_data_is_per_feature():
     """fit on (n, n_features) learns one min and one max per feature."""
     X = np.array([[0.0, 10.0, -1.0], [2.0, 30.0, 1.0], [1.0, 20.0, 0.0]])
-    scaler = PixelScaler.fit(X)
+    scaler = PixelScaler.fit([X])
     np.testing.assert_array_equal(scaler.data_min, [0.0, 10.0, -1.0])
     np.testing.assert_array_equal(scaler.data_max, [2.0, 30.0, 1.0])
     out = scaler.transform(torch.tensor(X))
@@ -227,7 +228,7 @@ def test_pixel_scaler_fit_on_tabular_data_is_per_feature():
 def test_pixel_scaler_maps_training_extremes_to_minus_one_and_one():
     """The training minimum maps to -1 and the maximum to +1, per channel."""
     X = _image_data()
-    scaler = PixelScaler.fit(X)
+    scaler = PixelScaler.fit([X])
     out = scaler.transform(torch.tensor(X, dtype=torch.float32))
     for channel in range(2):
         assert out[:, channel].min().item() == pytest.approx(-1.0, abs=1e-6)
@@ -237,7 +238,7 @@ def test_pixel_scaler_maps_training_extremes_to_minus_one_and_one():
 
 def test_pixel_scaler_does_not_clip_values_outside_training_range():
     """A value beyond the training maximum maps beyond +1."""
-    scaler = PixelScaler.fit(np.array([[[[0.0]]], [[[10.0]]]]))
+    scaler = PixelScaler.fit([np.array([[[[0.0]]], [[[10.0]]]])])
     out = scaler.transform(torch.tensor([[[[20.0]]]]))
     assert out.item() == pytest.approx(3.0)
 
@@ -245,7 +246,7 @@ def test_pixel_scaler_does_not_clip_values_outside_training_range():
 def test_pixel_scaler_inverse_transform_round_trips():
     """inverse_transform(transform(x)) gives back x."""
     X = _image_data()
-    scaler = PixelScaler.fit(X)
+    scaler = PixelScaler.fit([X])
     x = torch.tensor(X, dtype=torch.float64)
     torch.testing.assert_close(scaler.inverse_transform(scaler.transform(x)), x)
 
@@ -254,7 +255,7 @@ def test_pixel_scaler_constant_channel_maps_to_minus_one_without_nan():
     """A constant channel gets a unit span: it maps to -1 with no division by zero."""
     X = _image_data()
     X[:, 1] = 4.0
-    scaler = PixelScaler.fit(X)
+    scaler = PixelScaler.fit([X])
     x = torch.tensor(X, dtype=torch.float32)
     out = scaler.transform(x)
     assert torch.isfinite(out).all()
@@ -422,23 +423,27 @@ def test_resolve_amp_dtype_true_on_cpu_is_value_error():
         resolve_amp_dtype(True, CPU)
 
 
-def test_to_device_cpu_copies_and_casts():
-    """On the CPU, to_device returns a copy (not a view) in the requested dtype."""
+def test_to_device_cpu_casts_without_copying_a_float32_batch():
+    """On the CPU, to_device casts to the requested dtype; a float32 batch is not copied again
+    (Samples.read already made it the caller's own array)."""
     batch = np.arange(6, dtype=np.float64).reshape(2, 3)
     tensor = to_device(batch, CPU, torch.float32)
     assert tensor.dtype == torch.float32
     assert tensor.device == CPU
-    batch[0, 0] = 100.0
-    assert tensor[0, 0].item() == 0.0
+    assert tensor.tolist() == batch.tolist()
+    own = np.zeros((2, 3), dtype=np.float32)
+    assert to_device(own, CPU, torch.float32).data_ptr() == own.ctypes.data
 
 
-def test_to_device_accepts_read_only_input():
-    """A read-only numpy array is copied without a warning or error."""
-    batch = np.ones((2, 2), dtype=np.float32)
-    batch.setflags(write=False)
+def test_samples_read_returns_a_new_writable_array_from_read_only_input():
+    """Read-only and memory-mapped inputs are never aliased by the batches the networks see."""
+    data = np.ones((4, 2, 2), dtype=np.float32)
+    data.setflags(write=False)
+    batch = Samples(data, (1, 2, 2)).read(slice(0, 2))
+    assert batch.flags.writeable and not np.shares_memory(batch, data)
     tensor = to_device(batch, CPU, torch.float32)
     tensor += 1
-    assert batch[0, 0] == 1.0
+    assert data[0, 0, 0] == 1.0
 
 
 def test_state_to_cpu_copies_nested_tensors():

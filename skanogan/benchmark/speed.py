@@ -20,13 +20,13 @@ environment`) and a markdown file beside it (same stem, ``.md``) with one table 
    least-squares line through each series.
 
 What is timed. Training: ``train_epoch`` on the fitted estimator's own networks and optimizers,
-fed by the estimator's own batch path (float32 rows indexed, copied to the device, scaled to the
-network's range, exactly as ``fit`` does), over ``train_steps`` steps after ``warmup_steps``
-warm-up steps. Timing ``fit`` itself would add one-off costs that do not scale with the steps
-(building the networks, the threshold's scoring pass over the training set, the per-epoch
-rollback snapshot); those appear in the comparison and linearity parts, which time ``fit`` end
-to end. Scoring: the public ``decision_function`` on ``score_images`` images after one warm-up
-call, input validation included. On CUDA every timed block starts and ends with
+fed by the estimator's own batch path (rows read and converted to float32, copied to the device,
+scaled to the network's range, exactly as ``fit`` does), over ``train_steps`` steps after
+``warmup_steps`` warm-up steps. Timing ``fit`` itself would add one-off costs that do not scale
+with the steps (building the networks, the threshold's scoring pass over the training set, the
+per-epoch rollback snapshot); those appear in the comparison and linearity parts, which time
+``fit`` end to end. Scoring: the public ``decision_function`` on ``score_images`` images after
+one warm-up call, input validation included. On CUDA every timed block starts and ends with
 ``torch.cuda.synchronize``.
 
 What FLOPs count. :func:`count_flops` uses ``torch.utils.flop_counter.FlopCounterMode``, which
@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +112,10 @@ class SpeedProfile:
     comparison_detectors: tuple[str, ...] = ("skanogan", "AutoEncoder", "DeepSVDD", "AnoGAN")
     anogan_iterations: int = det.ANOGAN_ITERATIONS
     scaling_side: int = 32
+    scaling_estimator: dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {"base_channels": 8, "latent_dim": 16}
+    )
+    profile_shape: tuple[int, int, int] = (1, 64, 64)
     seed: int = 0
     description: str = ""
 
@@ -127,7 +131,7 @@ SPEED_PROFILES: dict[str, SpeedProfile] = {
         comparison_n_train=512,
         comparison_epochs=1,
         comparison_n_score=256,
-        memmap_n=(1_000, 10_000),
+        memmap_n=(1_000, 10_000, 100_000),
         description="32 and 64 px, 1 and 3 channels, 8 timed training steps; comparison on "
         "512 training and 256 scored 32 px images; memmaps of 1k and 10k images "
         "(about 3 minutes on 2 idle cores)",
@@ -221,6 +225,14 @@ def _estimator(profile: SpeedProfile, epochs: int = 1) -> LatentRegularizedGAN:
     return LatentRegularizedGAN(**{**params, **profile.estimator})
 
 
+def _training_batches(
+    model: LatentRegularizedGAN, samples: Any, rows: list[Any]
+) -> Iterator[torch.Tensor]:
+    """fit's own batch path: rows read as float32 -> device -> network range and size."""
+    for selection in rows:
+        yield model._to_network(model._scaled(samples.read(selection)))
+
+
 def _throughput(
     profile: SpeedProfile, side: int, channels: int, peak_gflops: float
 ) -> dict[str, Any]:
@@ -234,16 +246,15 @@ def _throughput(
         # One fit epoch on two batches builds the networks and optimizers and warms them up.
         model = _estimator(profile).fit(X_train[: 2 * batch])
         device = model.device_
-        X = validate_samples(model, X_train, reset=False)  # float32 once, as fit does
-        nets, config = model._networks(), model._train_config()
+        samples = validate_samples(model, X_train, reset=False)
+        nets, config = model._runtime_networks(), model._train_config()
 
-        order = rng.permutation(len(X))
+        order = rng.permutation(len(samples))
 
         def batches(first: int, count: int):
-            # fit's own batch path: sorted random rows -> device -> network range and size.
-            for step in range(first, first + count):
-                rows = np.sort(order[step * batch : (step + 1) * batch])
-                yield model._to_network(model._scaled(rows, X))
+            steps = range(first, first + count)
+            rows = [np.sort(order[step * batch : (step + 1) * batch]) for step in steps]
+            return _training_batches(model, samples, rows)
 
         train_epoch(nets, model.optimizers_, batches(0, profile.warmup_steps), config)
         train_s = _timed(
@@ -331,7 +342,10 @@ def _memmap_scaling(profile: SpeedProfile, log: Callable[[str], None]) -> list[d
     """
     rng = np.random.default_rng(profile.seed)
     shape = (1, profile.scaling_side, profile.scaling_side)
-    model = _estimator(profile).fit(_images(rng, 2 * profile.batch_size, shape))
+    model = LatentRegularizedGAN(
+        **{**_estimator(profile).get_params(), **profile.scaling_estimator}
+    )
+    model.fit(_images(rng, 2 * profile.batch_size, shape))
     rows = []
     with tempfile.TemporaryDirectory(prefix="skanogan-speed-") as folder:
         for n in profile.memmap_n:
@@ -350,7 +364,11 @@ def _memmap_scaling(profile: SpeedProfile, log: Callable[[str], None]) -> list[d
                 row = job.result()
             rows.append({"n": n, "image_size": profile.scaling_side, "channels": 1, **row})
             path.unlink()
-            log(f"memmap n={n}: {row['seconds']:.1f} s, peak RSS {row['peak_rss_mib']:.0f} MiB")
+            log(
+                f"memmap n={n}: {row['seconds']:.1f} s, peak anonymous memory "
+                f"+{row['peak_anon_increase_mib']:.0f} MiB, peak RSS "
+                f"+{row['peak_rss_increase_mib']:.0f} MiB"
+            )
     return rows
 
 
@@ -362,9 +380,10 @@ def _score_memmap(
     images = np.memmap(path, dtype=np.uint8, mode="r", shape=shape)
     model.decision_function(images[:2])  # warm-up: lazy imports, kernels, allocator
     gc.collect()
-    before = PeakMemory.rss_mib()
+    before, anon_before = PeakMemory.rss_mib(), PeakMemory.anon_rss_mib()
     with PeakMemory() as memory:
         seconds = _timed(lambda: model.decision_function(images), model.device_)
+    anon_increase = None if anon_before is None else memory.anon_mib - anon_before
     return {
         "seconds": seconds,
         "images_per_s": shape[0] / seconds,
@@ -373,7 +392,84 @@ def _score_memmap(
         "rss_before_mib": round(before, 1),
         "peak_rss_mib": round(memory.host_mib, 1),
         "peak_rss_increase_mib": round(memory.host_mib - before, 1),
+        "anon_before_mib": anon_before,
+        "peak_anon_increase_mib": None if anon_increase is None else round(anon_increase, 1),
+        "output_mib": shape[0] * 8 / 2**20,
         "peak_device_mib": memory.device_mib,
+    }
+
+
+#: Operator-name fragments of each category of :func:`_profile_step`, matched in this order.
+_OP_CATEGORIES = (
+    ("convolution", ("conv", "cudnn")),
+    ("matmul", ("addmm", "matmul", "::mm", "bmm", "linear")),
+    ("batch norm", ("batch_norm",)),
+    ("optimizer", ("adam", "_foreach", "optimizer")),
+    ("svd (rank term)", ("svd",)),
+    ("copies and casts", ("copy", "::to", "contiguous", "clone")),
+)
+
+
+def _category(name: str) -> str:
+    lowered = name.lower()
+    for category, fragments in _OP_CATEGORIES:
+        if any(fragment in lowered for fragment in fragments):
+            return category
+    return "other element-wise"
+
+
+def _profile_step(profile: SpeedProfile, device: torch.device) -> dict[str, Any]:
+    """Part 5: where the time of a training step goes, by :mod:`torch.profiler`.
+
+    Self time of every operator over ``profile_steps`` steps at ``profile_shape``, summed by
+    category; the wall time not spent in any operator is Python and data reading.
+    """
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as run_profiler
+
+    rng = np.random.default_rng(profile.seed)
+    batch = profile.batch_size
+    steps = 3
+    X = _images(rng, (steps + 2) * batch, profile.profile_shape)
+    model = _estimator(profile).fit(X[: 2 * batch])
+    samples = validate_samples(model, X, reset=False)
+    nets, config = model._runtime_networks(), model._train_config()
+
+    def batches(first: int, count: int):
+        rows = [slice(step * batch, (step + 1) * batch) for step in range(first, first + count)]
+        return _training_batches(model, samples, rows)
+
+    train_epoch(nets, model.optimizers_, batches(0, 1), config)
+    activities = [ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(ProfilerActivity.CUDA)
+    with run_profiler(activities=activities) as prof:
+        wall = _timed(
+            lambda: train_epoch(nets, model.optimizers_, batches(1, steps), config), device
+        )
+    attribute = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    events = [(e.key, getattr(e, attribute) / 1e3, e.count) for e in prof.key_averages()]
+    events = [e for e in events if e[1] > 0]
+    total_ms = sum(ms for _, ms, _ in events)
+    categories: dict[str, float] = {}
+    for name, ms, _ in events:
+        categories[_category(name)] = categories.get(_category(name), 0.0) + ms
+    top = sorted(events, key=lambda e: -e[1])[:10]
+    return {
+        "image_shape": list(profile.profile_shape),
+        "batch_size": batch,
+        "steps": steps,
+        "clock": "device" if device.type == "cuda" else "cpu",
+        "wall_ms_per_step": 1e3 * wall / steps,
+        "operator_ms_per_step": total_ms / steps,
+        "outside_operators_fraction": max(0.0, 1 - total_ms / (1e3 * wall)),
+        "categories": {
+            name: ms / total_ms for name, ms in sorted(categories.items(), key=lambda c: -c[1])
+        },
+        "top": [
+            {"operator": name, "ms_per_step": ms / steps, "fraction": ms / total_ms, "calls": n}
+            for name, ms, n in top
+        ],
     }
 
 
@@ -500,6 +596,11 @@ def run_speed(
                 f"({row['train_fraction_of_peak']:.0%} of peak), score "
                 f"{row['score_images_per_s']:.1f} img/s ({row['score_fraction_of_peak']:.0%})"
             )
+    record["profile_step"] = _profile_step(profile, device)
+    log(
+        "training step profile: "
+        + ", ".join(f"{k} {v:.0%}" for k, v in record["profile_step"]["categories"].items())
+    )
     record["comparison"] = _comparison(profile, models, device, log)
     record["memmap"] = _memmap_scaling(profile, log)
     record["linearity"] = _linearity(profile, device, log)

@@ -49,9 +49,15 @@ _MEMMAP = [
     ("img/s", "{images_per_s:,.0f}"),
     ("input MiB", "{input_mib:,.1f}"),
     ("as float32 MiB", "{input_float32_mib:,.1f}"),
-    ("RSS before MiB", "{rss_before_mib:,.0f}"),
-    ("peak RSS MiB", "{peak_rss_mib:,.0f}"),
-    ("increase MiB", "{peak_rss_increase_mib:,.0f}"),
+    ("scores MiB", "{output_mib:,.1f}"),
+    ("peak anonymous increase MiB", "{anon}"),
+    ("peak RSS increase MiB (with file pages)", "{peak_rss_increase_mib:,.0f}"),
+]
+_PROFILE = [
+    ("operator", "`{operator}`"),
+    ("ms per step", "{ms_per_step:,.1f}"),
+    ("share of operator time", "{fraction:.1%}"),
+    ("calls", "{calls:,}"),
 ]
 _LINEARITY = [
     ("n", "{n:,}"),
@@ -113,15 +119,36 @@ def render_markdown(record: dict[str, Any]) -> str:
             "",
             *_table(_memory(comparison), _COMPARISON),
         ]
+    step = record.get("profile_step")
+    if step:
+        shape = "×".join(str(s) for s in step["image_shape"])
+        shares = ", ".join(f"{name} {share:.1%}" for name, share in step["categories"].items())
+        lines += [
+            "",
+            "## Where a training step's time goes",
+            "",
+            f"`torch.profiler` over {step['steps']} training steps on {shape} images, batch "
+            f"{step['batch_size']}: {step['wall_ms_per_step']:,.0f} ms per step, of which "
+            f"{step['operator_ms_per_step']:,.0f} ms in operators ({step['clock']} self time) "
+            f"and {step['outside_operators_fraction']:.1%} outside any (Python, reading and "
+            f"converting the batch). Operator time by kind: {shares}.",
+            "",
+            *_table(step["top"], _PROFILE),
+        ]
     if record["memmap"]:
+        model = record["settings"].get("scaling_estimator") or {}
+        width = ", ".join(f"{key}={value}" for key, value in model.items()) or "default"
+        rows = [{**r, "anon": _mib(r.get("peak_anon_increase_mib"))} for r in record["memmap"]]
         lines += [
             "",
             "## Scoring a memmap",
             "",
-            "`decision_function` on an `np.memmap` of uint8 images. RSS counts the mapped "
-            "file pages read and the float32 copy made by input validation.",
+            "`decision_function` on an `np.memmap` of uint8 images, each n in a fresh process, "
+            f"with a narrow model ({width}: memory, not speed, is measured here). Anonymous "
+            "memory is what the process allocates itself; RSS also counts the pages of the "
+            "mapped file that were read, which are page cache the kernel can drop.",
             "",
-            *_table(record["memmap"], _MEMMAP),
+            *_table(rows, _MEMMAP),
         ]
     linearity = record["linearity"]
     if linearity["rows"]:

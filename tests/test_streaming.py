@@ -1,0 +1,143 @@
+"""Inputs are read one batch at a time: memmaps and other array-likes are never copied whole."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import skanogan._samples
+from skanogan import LatentRegularizedGAN
+from skanogan._samples import Samples
+
+
+class RecordingArray:
+    """A read-only array-like (like an h5py dataset) that records every read."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self._data = data
+        self.shape, self.dtype, self.ndim = data.shape, data.dtype, data.ndim
+        self.reads: list[int] = []
+
+    def __getitem__(self, rows):
+        out = self._data[rows]
+        self.reads.append(len(out))
+        return out.copy()
+
+
+def _detector(**params) -> LatentRegularizedGAN:
+    defaults = dict(
+        epochs=2,
+        batch_size=16,
+        eval_batch_size=32,
+        latent_dim=4,
+        base_channels=4,
+        device="cpu",
+        random_state=0,
+    )
+    return LatentRegularizedGAN(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, size=(100, 1, 12, 12), dtype=np.uint8)
+
+
+@pytest.fixture
+def memmap(tmp_path, images):
+    path = tmp_path / "images.uint8"
+    writer = np.memmap(path, dtype=np.uint8, mode="w+", shape=images.shape)
+    writer[:] = images
+    writer.flush()
+    return np.memmap(path, dtype=np.uint8, mode="r", shape=images.shape)
+
+
+def test_memmap_fit_and_scores_equal_the_in_memory_array(images, memmap):
+    """Same seed, same values: the streaming path gives the same model and scores."""
+    in_memory = _detector(validation_fraction=0.2).fit(images)
+    streamed = _detector(validation_fraction=0.2).fit(memmap)
+    np.testing.assert_array_equal(streamed.pixel_scaler_.data_min, in_memory.pixel_scaler_.data_min)
+    np.testing.assert_array_equal(streamed.decision_scores_, in_memory.decision_scores_)
+    np.testing.assert_array_equal(
+        streamed.decision_function(memmap), in_memory.decision_function(images)
+    )
+    np.testing.assert_array_equal(streamed.reconstruct(memmap), in_memory.reconstruct(images))
+
+
+def test_array_likes_are_read_a_batch_at_a_time(images, monkeypatch):
+    """fit reads scan chunks (CHUNK_BYTES as float32) and training batches; scoring reads
+    eval batches only; never X whole."""
+    monkeypatch.setattr(skanogan._samples, "CHUNK_BYTES", 20 * 4 * 144)
+    X = RecordingArray(images.reshape(100, -1))
+    detector = _detector(image_shape=(12, 12)).fit(X)
+    assert X.reads[:7] == [1, 20, 20, 20, 20, 20, 16]  # layout check, scan, first batch
+    assert max(X.reads) == 32 and sum(X.reads) >= 4 * len(images)  # + 2 epochs, threshold
+    X.reads.clear()
+    scores = detector.decision_function(X)
+    assert X.reads == [1, 32, 32, 32, 4]  # the first row is read to check its layout
+    np.testing.assert_allclose(scores, detector.decision_function(images), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("bad", "word"), [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_non_finite_sample_is_named_before_training(tmp_path, bad, word):
+    """A NaN deep in a memmap fails fit at once, naming the sample; nothing is fitted."""
+    path = tmp_path / "float.f4"
+    X = np.memmap(path, dtype=np.float32, mode="w+", shape=(90, 8, 8))
+    X[:] = 0.5
+    X[77, 3, 4] = bad
+    detector = _detector()
+    with pytest.raises(ValueError, match=rf"X contains {word}.*sample 77"):
+        detector.fit(X)
+    assert not hasattr(detector, "encoder_")
+
+
+def test_non_finite_sample_in_scoring_is_named(images):
+    detector = _detector(epochs=1).fit(images)
+    X = images.astype(np.float32)
+    X[65, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN \(first in sample 65\)"):
+        detector.decision_function(X)
+
+
+def test_samples_read_names_the_index_of_sorted_rows():
+    data = np.zeros((10, 3))
+    data[7, 1] = np.inf
+    with pytest.raises(ValueError, match="sample 7"):
+        Samples(data, (3,)).read(np.array([2, 5, 7]))
+
+
+def _numpy_peak_mib(fn) -> float:
+    """Peak of memory traced by tracemalloc (NumPy's buffers included) while ``fn`` runs."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def test_scoring_a_memmap_keeps_host_memory_at_one_batch(tmp_path):
+    """4,096 32 px images are 16 MiB as float32; scoring holds one 256-image batch (1 MiB)."""
+    n, shape = 4096, (1, 32, 32)
+    path = tmp_path / "big.uint8"
+    X = np.memmap(path, dtype=np.uint8, mode="w+", shape=(n, *shape))
+    X[:] = np.random.default_rng(1).integers(0, 256, size=X.shape, dtype=np.uint8)
+    X.flush()
+    X = np.memmap(path, dtype=np.uint8, mode="r", shape=(n, *shape))
+    detector = _detector(epochs=1, eval_batch_size=256).fit(X[:64])
+    full_copy_mib = n * np.prod(shape) * 4 / 2**20
+    assert _numpy_peak_mib(lambda: detector.decision_function(X)) < full_copy_mib / 4
+
+
+def test_fitting_a_memmap_never_copies_it_whole(tmp_path, monkeypatch):
+    """With 1 MiB scan chunks, fit on 16 MiB (as float32) of images stays far below a copy."""
+    monkeypatch.setattr(skanogan._samples, "CHUNK_BYTES", 2**20)
+    n, shape = 4096, (1, 32, 32)
+    path = tmp_path / "train.uint8"
+    X = np.memmap(path, dtype=np.uint8, mode="w+", shape=(n, *shape))
+    X[:] = np.random.default_rng(2).integers(0, 256, size=X.shape, dtype=np.uint8)
+    X.flush()
+    X = np.memmap(path, dtype=np.uint8, mode="r", shape=(n, *shape))
+    detector = _detector(epochs=1, batch_size=256, eval_batch_size=256, validation_fraction=0.1)
+    full_copy_mib = n * np.prod(shape) * 4 / 2**20
+    assert _numpy_peak_mib(lambda: detector.fit(X)) < full_copy_mib / 4
+    assert detector.decision_scores_.shape == (n,)
