@@ -13,11 +13,14 @@ environment`) and a markdown file beside it (same stem, ``.md``) with one table 
    (scoring by a latent search per sample), built as in the quality benchmark
    (:func:`~skanogan.benchmark.detectors.make_detector`), fitted and scored end to end on the
    same images, so that the docs can state ratios.
-3. **Memmap scaling.** Peak RSS and seconds of ``decision_function`` on ``np.memmap`` inputs of
-   growing ``n`` (created in a temporary folder and deleted afterwards), each ``n`` scored in a
-   fresh process.
+3. **Memmap scaling.** Peak anonymous memory, peak RSS and seconds of ``decision_function`` on
+   ``np.memmap`` inputs of growing ``n`` (created in a temporary folder and deleted afterwards),
+   each ``n`` scored in a fresh process.
 4. **Linearity** (paper profile). Seconds of ``fit`` for a few ``n`` and ``epochs``, with a
    least-squares line through each series.
+5. **Profile.** :mod:`torch.profiler` self time of every operator over a few training steps,
+   summed by kind (convolutions, matrix products, BatchNorm, Adam, SVD, copies, the rest), and
+   the share of the wall time outside any operator (Python, reading the batch).
 
 What is timed. Training: ``train_epoch`` on the fitted estimator's own networks and optimizers,
 fed by the estimator's own batch path (rows read and converted to float32, copied to the device,
@@ -89,8 +92,10 @@ class SpeedProfile:
     default architecture). ``matmul_side`` is the side of the square float32 matmul whose
     GFLOP/s is the peak (``None``: 4096 on CUDA, 2048 on CPU). ``comparison_*`` configure part
     2 (``comparison_epochs`` passes over ``comparison_n_train`` images, then scoring of
-    ``comparison_n_score`` images). ``memmap_n`` are the sizes of part 3; ``linearity`` the
-    ``(n, epochs)`` fits of part 4.
+    ``comparison_n_score`` images). ``memmap_n`` are the sizes of part 3, scored by a model
+    with ``scaling_estimator``'s parameters; ``linearity`` the ``(n, epochs)`` fits of part 4.
+    ``profile_shape`` is the ``(C, H, W)`` of the profiled training step (part 5);
+    ``compile_shapes`` the ``(channels, side)`` measured again with ``compile=True`` in part 1.
     """
 
     name: str
@@ -116,6 +121,7 @@ class SpeedProfile:
         default_factory=lambda: {"base_channels": 8, "latent_dim": 16}
     )
     profile_shape: tuple[int, int, int] = (1, 64, 64)
+    compile_shapes: tuple[tuple[int, int], ...] = ()
     seed: int = 0
     description: str = ""
 
@@ -148,6 +154,7 @@ SPEED_PROFILES: dict[str, SpeedProfile] = {
         comparison_n_score=1024,
         memmap_n=(10_000, 100_000, 1_000_000),
         linearity=((1_000, 1), (2_000, 1), (4_000, 1), (1_000, 2), (1_000, 4)),
+        compile_shapes=((1, 64),),
         description="32, 64 and 128 px, 1 and 3 channels, 30 timed training steps; "
         "comparison on 2,048 training and 1,024 scored 32 px images for 3 epochs; memmaps of "
         "10k, 100k and 1M images (1 GB on disk, 4 GB as float32 in memory); fit for "
@@ -234,9 +241,13 @@ def _training_batches(
 
 
 def _throughput(
-    profile: SpeedProfile, side: int, channels: int, peak_gflops: float
+    profile: SpeedProfile, side: int, channels: int, peak_gflops: float, compile: bool = False
 ) -> dict[str, Any]:
-    """Part 1 for one image shape: training and scoring images/s, FLOPs, memory."""
+    """Part 1 for one image shape: training and scoring images/s, FLOPs, memory.
+
+    With ``compile``, the estimator's ``compile=True`` networks; the warm-up steps and calls
+    compile them, outside the timed blocks.
+    """
     rng = np.random.default_rng(profile.seed)
     batch = profile.batch_size
     steps = profile.warmup_steps + profile.train_steps
@@ -244,7 +255,7 @@ def _throughput(
     X_score = _images(rng, profile.score_images, (channels, side, side))
     with PeakMemory() as memory:
         # One fit epoch on two batches builds the networks and optimizers and warms them up.
-        model = _estimator(profile).fit(X_train[: 2 * batch])
+        model = _estimator(profile).set_params(compile=compile).fit(X_train[: 2 * batch])
         device = model.device_
         samples = validate_samples(model, X_train, reset=False)
         nets, config = model._runtime_networks(), model._train_config()
@@ -265,6 +276,9 @@ def _throughput(
         )
         model.decision_function(X_score[: model.eval_batch_size])
         score_s = _timed(lambda: model.decision_function(X_score), device)
+    # The same arithmetic with or without compile; FlopCounterMode counts the plain modules.
+    model.set_params(compile=False)
+    nets = model._networks()
     train_flops = (
         count_flops(lambda: train_epoch(nets, model.optimizers_, batches(0, 1), config)) / batch
     )
@@ -274,6 +288,7 @@ def _throughput(
     return {
         "image_size": side,
         "channels": channels,
+        "compile": compile,
         "batch_size": batch,
         "train_steps": profile.train_steps,
         "train_seconds": train_s,
@@ -421,7 +436,7 @@ def _category(name: str) -> str:
 def _profile_step(profile: SpeedProfile, device: torch.device) -> dict[str, Any]:
     """Part 5: where the time of a training step goes, by :mod:`torch.profiler`.
 
-    Self time of every operator over ``profile_steps`` steps at ``profile_shape``, summed by
+    Self time of every operator over 3 steps at ``profile_shape``, summed by
     category; the wall time not spent in any operator is Python and data reading.
     """
     from torch.profiler import ProfilerActivity
@@ -587,15 +602,17 @@ def run_speed(
     record["matmul"] = matmul
     log(f"float32 matmul {matmul['side']}: {matmul['gflops']:.3g} GFLOP/s on {device}")
     record["throughput"] = []
-    for side in profile.sizes:
-        for channels in profile.channels:
-            row = _throughput(profile, side, channels, matmul["gflops"])
-            record["throughput"].append(row)
-            log(
-                f"{side} px x{channels}: train {row['train_images_per_s']:.1f} img/s "
-                f"({row['train_fraction_of_peak']:.0%} of peak), score "
-                f"{row['score_images_per_s']:.1f} img/s ({row['score_fraction_of_peak']:.0%})"
-            )
+    shapes = [(side, channels, False) for side in profile.sizes for channels in profile.channels]
+    shapes += [(side, channels, True) for channels, side in profile.compile_shapes]
+    for side, channels, compile in shapes:
+        row = _throughput(profile, side, channels, matmul["gflops"], compile)
+        record["throughput"].append(row)
+        label = f"{side} px x{channels}{' compiled' if compile else ''}"
+        log(
+            f"{label}: train {row['train_images_per_s']:.1f} img/s "
+            f"({row['train_fraction_of_peak']:.0%} of peak), score "
+            f"{row['score_images_per_s']:.1f} img/s ({row['score_fraction_of_peak']:.0%})"
+        )
     record["profile_step"] = _profile_step(profile, device)
     log(
         "training step profile: "

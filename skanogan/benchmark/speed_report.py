@@ -23,7 +23,7 @@ def _mib(value: float | None) -> str:
 
 
 _THROUGHPUT = [
-    ("size", "{image_size} px"),
+    ("size", "{image_size} px{compiled}"),
     ("C", "{channels}"),
     ("train img/s", "{train_images_per_s:,.1f}"),
     ("score img/s", "{score_images_per_s:,.1f}"),
@@ -70,7 +70,12 @@ _LINEARITY = [
 def _memory(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` with their memory figures formatted as ``host`` and ``device``."""
     return [
-        {**r, "host": _mib(r.get("peak_host_mib")), "device": _mib(r.get("peak_device_mib"))}
+        {
+            **r,
+            "host": _mib(r.get("peak_host_mib")),
+            "device": _mib(r.get("peak_device_mib")),
+            "compiled": " (compile=True)" if r.get("compile") else "",
+        }
         for r in rows
     ]
 
