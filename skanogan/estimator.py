@@ -677,7 +677,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         """
         for module in self._networks().modules().values():
             module.eval()
-        outputs: list[np.ndarray] = []
+        outputs: np.ndarray | None = None
         with (
             cuda_autotune(self.device_),
             torch.enable_grad() if gradients else torch.inference_mode(),
@@ -686,9 +686,14 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             ),
         ):
             for start in range(0, len(samples), self.eval_batch_size):
-                x = self._scaled(samples.read(slice(start, start + self.eval_batch_size)))
-                outputs.append(fn(x).detach().cpu().numpy())
-        return np.concatenate(outputs)
+                rows = slice(start, start + self.eval_batch_size)
+                out = fn(self._scaled(samples.read(rows))).detach().cpu().numpy()
+                if outputs is None:
+                    # Filled in place: per-batch arrays kept alive until a final concatenate
+                    # fragment the heap, and memory then grows with n (glibc keeps it).
+                    outputs = np.empty((len(samples), *out.shape[1:]), dtype=out.dtype)
+                outputs[rows] = out
+        return outputs
 
     def _reconstruct(self, x: torch.Tensor) -> Reconstruction:
         return reconstruct_batch(self._runtime_networks(), x, self._to_network, self._to_input)
