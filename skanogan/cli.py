@@ -22,6 +22,7 @@ prints one line on stderr and exits with code 2; it never shows a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import platform
 import sys
@@ -95,6 +96,8 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _benchmark_run(args: argparse.Namespace) -> None:
+    if args.detectors and args.suite != "quality":
+        raise ValueError(f"--detectors applies to the quality suite only, not {args.suite!r}")
     if args.suite == "speed":
         from skanogan.benchmark import speed
 
@@ -117,7 +120,17 @@ def _benchmark_run(args: argparse.Namespace) -> None:
     else:
         from skanogan.benchmark.runner import PROFILES, run
 
-        written = run(PROFILES[args.profile], results, data_home=args.data_home, log=log)
+        profile = PROFILES[args.profile]
+        if args.detectors:
+            unknown = sorted(set(args.detectors) - set(profile.detectors))
+            if unknown:
+                raise ValueError(
+                    f"--detectors: {', '.join(unknown)} not in the {profile.name} profile "
+                    f"(its detectors: {', '.join(profile.detectors)})"
+                )
+            kept = tuple(name for name in profile.detectors if name in args.detectors)
+            profile = dataclasses.replace(profile, detectors=kept)
+        written = run(profile, results, data_home=args.data_home, log=log)
     print(f"{written} new result(s) appended to {results}")
 
 
@@ -387,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_run.add_argument(
         "--data-home", default=None, help="data folder (default: $SKANOGAN_DATA or pooch's cache)"
+    )
+    bench_run.add_argument(
+        "--detectors",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: run only these of the profile's detectors (to split a long "
+        "profile over processes or machines, each with its own --results file)",
     )
     bench_run.add_argument("--quiet", action="store_true", help="no line per cell")
     bench_run.set_defaults(func=_benchmark_run)

@@ -181,3 +181,20 @@ def test_cifar10_tasks_come_from_the_original_pickles(tmp_path):
     task = load_task("cifar10", 3, 0, TINY, str(tmp_path))
     assert task.X_train.shape == (10, 3, 32, 32) and task.X_test.shape[1:] == (3, 32, 32)
     assert set(np.unique(task.y_test)) == {0, 1}
+
+
+def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
+    """--detectors splits a profile: only the named detectors' cells are run and written."""
+    from skanogan import cli
+    from skanogan.benchmark import runner
+
+    monkeypatch.setitem(runner.PROFILES, "quick", TINY)
+    results = tmp_path / "part.jsonl"
+    argv = ["benchmark", "run", "--results", str(results), "--quiet", "--detectors", "ECOD", "KNN"]
+    assert cli.main(argv) == 0
+    records = read_results(results)
+    assert {r["detector"] for r in records} == {"KNN", "ECOD"} and len(records) == 2 * 2 * 2
+    assert cli.main([*argv[:-2], "bogus"]) == 2
+    assert "bogus not in the tiny profile" in capsys.readouterr().err
+    assert cli.main(["benchmark", "run", "--suite", "speed", "--detectors", "KNN"]) == 2
+    assert "quality suite only" in capsys.readouterr().err
