@@ -8,8 +8,9 @@ batch of rows is read. The estimator never holds more than one batch of converte
 scan's chunk (:data:`CHUNK_BYTES`) in ``fit``.
 
 ``X`` may be a NumPy array, an ``np.memmap``, or any array-like with a NumPy ``dtype``, a
-``shape`` and indexing by slices and by sorted integer arrays (an ``h5py`` dataset, a dask
-array, ...): its rows are read as ``X[rows]``, one batch at a time.
+``shape`` and slicing along its first axis (an ``h5py`` dataset, a zarr or dask array, ...).
+NumPy arrays are indexed directly; other array-likes are read by slices only, one slice per run
+of consecutive rows of a batch.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Samples:
             When a value is NaN or infinite, or too large for ``dtype``; the message gives the
             index of the first such sample in ``X``.
         """
-        raw = np.asarray(self.data[rows])
+        raw = self._raw(rows)
         batch = np.array(raw, dtype=self.dtype).reshape(raw.shape[0], *self.sample_shape)
         finite = np.isfinite(batch)
         if not finite.all():
@@ -83,6 +84,12 @@ class Samples:
                 problem = f"infinity or a value too large for dtype('{self.dtype}')"
             raise ValueError(f"Input X contains {problem} (first in sample {index}).")
         return batch
+
+    def _raw(self, rows: slice | np.ndarray) -> np.ndarray:
+        if isinstance(rows, slice) or isinstance(self.data, np.ndarray):
+            return np.asarray(self.data[rows])
+        runs = np.split(rows, np.flatnonzero(np.diff(rows) != 1) + 1)
+        return np.concatenate([np.asarray(self.data[run[0] : run[-1] + 1]) for run in runs])
 
     def chunks(self, rows: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(indices, samples)`` of consecutive chunks of ``rows`` (sorted; default: all)."""
