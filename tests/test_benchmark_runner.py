@@ -198,3 +198,22 @@ def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
     assert "bogus not in the tiny profile" in capsys.readouterr().err
     assert cli.main(["benchmark", "run", "--suite", "speed", "--detectors", "KNN"]) == 2
     assert "quality suite only" in capsys.readouterr().err
+
+
+def test_report_names_the_detectors_of_each_environment(tmp_path):
+    """Records written under different settings (e.g. torch threads) are labelled by detector."""
+    results = tmp_path / "tiny.jsonl"
+    run(TINY, results, log=lambda _: None)
+    records = read_results(results)
+    for record in records:
+        if record["detector"] == "KNN":
+            record["environment"] = {**record["environment"], "torch_threads": 1}
+    text = render(records, "tiny.jsonl")
+    lines = [line for line in text.splitlines() if line.startswith("- Environment")]
+    assert len(lines) == 2
+    assert any(
+        line.startswith("- Environment (KNN):") and "torch_threads 1" in line for line in lines
+    )
+    assert any(line.startswith("- Environment (ECOD, skanogan):") for line in lines)
+    single = render([r for r in records if r["detector"] != "KNN"], "tiny.jsonl")
+    assert "- Environment: " in single

@@ -201,7 +201,9 @@ def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -
         return "No results yet: run `skanogan benchmark run --suite quality`.\n"
     auroc, ap = aggregate(records, "auroc"), aggregate(records, "ap")
     profiles = sorted({r["profile"] for r in records})
-    envs = {tuple(sorted(r["environment"].items())) for r in records}
+    envs: dict[tuple, set[str]] = {}
+    for r in records:
+        envs.setdefault(tuple(sorted(r["environment"].items())), set()).add(r["detector"])
     lines = [
         f"## Results of `{results_name}` (profile {', '.join(profiles)})",
         "",
@@ -228,8 +230,9 @@ def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -
                 f"{list(profile.seeds)}. Command: `skanogan benchmark run --suite quality "
                 f"--profile {name}` then `skanogan benchmark report`."
             ]
-    for env in envs:
-        lines.append("- Environment: " + ", ".join(f"{k} {v}" for k, v in env))
+    for env, detectors in envs.items():
+        which = f" ({', '.join(sorted(detectors))})" if len(envs) > 1 else ""
+        lines.append(f"- Environment{which}: " + ", ".join(f"{k} {v}" for k, v in env))
     lines.append("")
     lines += _quality_tables(records, auroc, ap)
     lines += _ablation_tables(auroc)
