@@ -36,6 +36,7 @@ TINY = SpeedProfile(
     anogan_iterations=2,
     scaling_estimator={"base_channels": 4, "latent_dim": 4},
     profile_shape=(1, 16, 16),
+    memory_format_reps=1,
 )
 
 
@@ -172,6 +173,19 @@ def test_benchmark_report_includes_a_speed_record(tmp_path):
     text = write_report([tmp_path / "speed-tiny.json"], tmp_path / "report.md", plots=False)
     assert f"## Speed benchmark ({record['profile']} profile)" in text
     assert "\n# Speed" not in text
+
+
+def test_memory_format_part_times_both_layouts(tiny_run):
+    """channels_last and the default layout are both timed, with their ratio, and rendered."""
+    layout = tiny_run[0]["memory_format"]
+    for part in ("train", "score"):
+        for name in ("contiguous", "channels_last"):
+            assert layout[f"{part}_ms_per_step_{name}"] > 0
+        ratio = (
+            layout[f"{part}_ms_per_step_contiguous"] / layout[f"{part}_ms_per_step_channels_last"]
+        )
+        assert layout[f"{part}_speedup"] == pytest.approx(ratio)
+    assert "## Memory format" in tiny_run[1].with_suffix(".md").read_text()
 
 
 def test_compile_rows_are_measured_with_compile_true(tmp_path, monkeypatch):

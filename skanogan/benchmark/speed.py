@@ -21,6 +21,9 @@ environment`) and a markdown file beside it (same stem, ``.md``) with one table 
 5. **Profile.** :mod:`torch.profiler` self time of every operator over a few training steps,
    summed by kind (convolutions, matrix products, BatchNorm, Adam, SVD, copies, the rest), and
    the share of the wall time outside any operator (Python, reading the batch).
+6. **Memory format.** A training step and a scoring pass with networks and batches in
+   ``channels_last`` against the default layout (same weights and batches, interleaved
+   repetitions, best of each): is it worth using on this device?
 
 What is timed. Training: ``train_epoch`` on the fitted estimator's own networks and optimizers,
 fed by the estimator's own batch path (rows read and converted to float32, copied to the device,
@@ -47,6 +50,7 @@ skanogan.benchmark.detectors : how the PyOD detectors of the comparison are buil
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
 import json
@@ -122,6 +126,7 @@ class SpeedProfile:
     )
     profile_shape: tuple[int, int, int] = (1, 64, 64)
     compile_shapes: tuple[tuple[int, int], ...] = ()
+    memory_format_reps: int = 3
     seed: int = 0
     description: str = ""
 
@@ -488,6 +493,65 @@ def _profile_step(profile: SpeedProfile, device: torch.device) -> dict[str, Any]
     }
 
 
+def _memory_format(profile: SpeedProfile, device: torch.device) -> dict[str, Any]:
+    """Part 6: a training step and a scoring pass with the networks and batches in
+    ``channels_last`` against the default layout: same weights, same batches, repetitions
+    interleaved, the best time of each kept."""
+    rng = np.random.default_rng(profile.seed)
+    batch, steps = profile.batch_size, 3
+    X = _images(rng, steps * batch, profile.profile_shape)
+    model = _estimator(profile).fit(X[: 2 * batch])
+    samples = validate_samples(model, X, reset=False)
+    rows = [slice(step * batch, (step + 1) * batch) for step in range(steps)]
+    batches = [b.contiguous() for b in _training_batches(model, samples, rows)]
+    config = model._train_config()
+    layouts = {}
+    for name, layout in (
+        ("contiguous", torch.contiguous_format),
+        ("channels_last", torch.channels_last),
+    ):
+        clone = copy.deepcopy(model)
+        nets = clone._networks()
+        for module in nets.modules().values():
+            module.to(memory_format=layout)
+        layouts[name] = (clone, nets, [b.contiguous(memory_format=layout) for b in batches])
+
+    def train(name: str) -> None:
+        clone, nets, data = layouts[name]
+        train_epoch(nets, clone.optimizers_, data, config)
+
+    def score(name: str) -> None:
+        _, nets, data = layouts[name]
+        for module in nets.modules().values():
+            module.eval()
+        with torch.inference_mode():
+            for x in data:
+                nets.aux_encoder(nets.decoder(nets.encoder(x)))
+
+    best: dict[str, dict[str, float]] = {"train": {}, "score": {}}
+    for name in layouts:  # warm-up: first calls pick and cache kernels
+        train(name)
+        score(name)
+    for _ in range(profile.memory_format_reps):
+        for name in layouts:
+            for part, fn in (("train", train), ("score", score)):
+                seconds = _timed(lambda f=fn, n=name: f(n), device)
+                best[part][name] = min(best[part].get(name, np.inf), seconds)
+    return {
+        "image_shape": list(profile.profile_shape),
+        "batch_size": batch,
+        "steps": steps,
+        "reps": profile.memory_format_reps,
+        **{
+            f"{part}_ms_per_step_{name}": 1e3 * seconds / steps
+            for part, times in best.items()
+            for name, seconds in times.items()
+        },
+        "train_speedup": best["train"]["contiguous"] / best["train"]["channels_last"],
+        "score_speedup": best["score"]["contiguous"] / best["score"]["channels_last"],
+    }
+
+
 def _line(x: list[float], y: list[float]) -> dict[str, float] | None:
     """Least-squares ``y = intercept + slope * x`` and its R² (``None`` under 2 distinct x)."""
     if len(set(x)) < 2:
@@ -617,6 +681,11 @@ def run_speed(
     log(
         "training step profile: "
         + ", ".join(f"{k} {v:.0%}" for k, v in record["profile_step"]["categories"].items())
+    )
+    record["memory_format"] = _memory_format(profile, device)
+    log(
+        f"channels_last: training {record['memory_format']['train_speedup']:.2f}x, scoring "
+        f"{record['memory_format']['score_speedup']:.2f}x the contiguous layout's speed"
     )
     record["comparison"] = _comparison(profile, models, device, log)
     record["memmap"] = _memmap_scaling(profile, log)

@@ -140,6 +140,28 @@ def render_markdown(record: dict[str, Any]) -> str:
             "",
             *_table(step["top"], _PROFILE),
         ]
+    layout = record.get("memory_format")
+    if layout:
+        shape = "×".join(str(s) for s in layout["image_shape"])
+        lines += [
+            "",
+            "## Memory format",
+            "",
+            f"{layout['steps']} training steps and a scoring pass over the same batches "
+            f"({shape}, batch {layout['batch_size']}), best of {layout['reps']} interleaved "
+            "repetitions, with the networks and batches in each layout.",
+            "",
+            "| layout | train ms/step | score ms/batch |",
+            "|---|---|---|",
+            *(
+                f"| {name} | {layout[f'train_ms_per_step_{name}']:,.1f} | "
+                f"{layout[f'score_ms_per_step_{name}']:,.1f} |"
+                for name in ("contiguous", "channels_last")
+            ),
+            "",
+            f"channels_last runs training at {layout['train_speedup']:.2f}× and scoring at "
+            f"{layout['score_speedup']:.2f}× the contiguous layout's speed.",
+        ]
     if record["memmap"]:
         model = record["settings"].get("scaling_estimator") or {}
         width = ", ".join(f"{key}={value}" for key, value in model.items()) or "default"
