@@ -352,7 +352,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
-            Training samples, uint8 or float. See ``image_shape`` for the layouts.
+            Training samples, uint8 or float. See ``image_shape`` for the layouts. Arrays,
+            memmaps and sliceable array-likes (h5py, zarr, dask) are read a batch at a time and
+            never converted whole.
         y : ignored
             Accepted for API compatibility; one-class training never uses labels.
 
@@ -363,16 +365,22 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         check_params(self.get_params(deep=False), self._param_rules)
         self._check_param_combinations()
         continuing = self.warm_start and hasattr(self, "encoder_")
-        samples = validate_samples(self, X, reset=not continuing)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
-        train_idx, val_idx = self._split(len(samples), rng)
-        # One pass over every sample before any training, so that a NaN anywhere fails now
-        # rather than after the epochs; the training rows' range is the pixel scaling.
-        scaler = PixelScaler.fit(_training_rows(samples, train_idx))
+        try:
+            samples = validate_samples(self, X, reset=not continuing)
+            train_idx, val_idx = self._split(len(samples), rng)
+            # One pass over every sample before any training, so that a NaN anywhere fails now
+            # rather than after the epochs; the training rows' range is the pixel scaling.
+            scaler = PixelScaler.fit(_training_rows(samples, train_idx))
+            if not continuing:
+                self._check_range(scaler)
+        except (TypeError, ValueError):
+            if not continuing:
+                self._forget_fit()  # validation set n_features_in_: do not look fitted
+            raise
 
         if not continuing:
-            self._check_range(scaler)
             self.device_ = resolve_device(self.device)
             self.amp_dtype_ = resolve_amp_dtype(self.amp, self.device_)
             self.pixel_scaler_ = scaler
@@ -401,8 +409,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             if self.n_iter_:
                 self._fit_threshold(samples, train_idx, val_idx)
             else:
-                for name in [key for key in vars(self) if key.endswith("_")]:
-                    delattr(self, name)
+                self._forget_fit()
             raise
         self._fit_threshold(samples, train_idx, val_idx)
         return self
@@ -426,6 +433,10 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+
+    def _forget_fit(self) -> None:
+        for name in [key for key in vars(self) if key.endswith("_")]:
+            delattr(self, name)
 
     def _check_range(self, scaler: PixelScaler) -> None:
         low, high = float(scaler.data_min.min()), float(scaler.data_max.max())
