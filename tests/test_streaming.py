@@ -155,3 +155,15 @@ def test_fitting_a_memmap_never_copies_it_whole(tmp_path, monkeypatch):
     full_copy_mib = n * np.prod(shape) * 4 / 2**20
     assert _numpy_peak_mib(lambda: detector.fit(X)) < full_copy_mib / 4
     assert detector.decision_scores_.shape == (n,)
+
+
+def test_warm_start_fit_on_bad_data_keeps_the_fitted_model(images):
+    """A warm-start fit that meets a NaN raises before training and leaves the model as it was."""
+    detector = _detector(epochs=1, warm_start=True).fit(images)
+    before = detector.decision_function(images[:8])
+    bad = images.astype(np.float32)
+    bad[50, 0, 3, 3] = np.nan
+    with pytest.raises(ValueError, match="sample 50"):
+        detector.fit(bad)
+    assert detector.n_iter_ == 1
+    np.testing.assert_array_equal(detector.decision_function(images[:8]), before)
