@@ -217,3 +217,20 @@ def test_report_names_the_detectors_of_each_environment(tmp_path):
     assert any(line.startswith("- Environment (ECOD, skanogan):") for line in lines)
     single = render([r for r in records if r["detector"] != "KNN"], "tiny.jsonl")
     assert "- Environment: " in single
+
+
+def test_report_states_what_remains_and_the_command(tmp_path, monkeypatch):
+    """Cells of the profile missing from the file are counted per dataset and detector."""
+    from skanogan.benchmark import report
+
+    monkeypatch.setitem(report.PROFILES, "tiny", TINY)
+    results = tmp_path / "tiny.jsonl"
+    run(dataclasses.replace(TINY, detectors=("KNN",)), results, log=lambda _: None)
+    text = render(read_results(results), "tiny.jsonl")
+    assert "### Still to run (profile `tiny`)" in text
+    # 2 classes x 2 seeds of skanogan (full and 3 ablation sets) and ECOD; KNN is complete.
+    assert "20 fits (class × seed)" in text and "KNN" not in text.split("### Still to run")[1]
+    assert "digits: skanogan 4, ECOD 4, skanogan irec_adv 4" in text
+    assert "`skanogan benchmark run --suite quality --profile tiny`" in text
+    run(TINY, results, log=lambda _: None)
+    assert "### Still to run" not in render(read_results(results), "tiny.jsonl")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from skanogan.benchmark.mri_report import render_mri
-from skanogan.benchmark.runner import PROFILES, read_results
+from skanogan.benchmark.runner import PROFILES, Profile, cell_key, plan, read_results
 from skanogan.benchmark.speed_report import render_markdown
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
@@ -195,6 +195,38 @@ def _cost_table(records: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
+def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
+    """What the profile plans that ``records`` lack, as fits per dataset and detector."""
+    done = {
+        cell_key(*(r[k] for k in ("dataset", "class", "detector", "config", "seed")))
+        for r in records
+        if r["profile"] == profile.name
+    }
+    missing: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    total = 0
+    for dataset, normal_class, seed, detector, weights, _, score_types in plan(profile):
+        configs = [weights if s == "default" else f"{weights}/{s}" for s in score_types]
+        if any(cell_key(dataset, normal_class, detector, c, seed) not in done for c in configs):
+            name = detector if weights in ("default", "full") else f"{detector} {weights}"
+            missing[dataset][name] += 1
+            total += 1
+    if not total:
+        return []
+    per_dataset = "; ".join(
+        f"{dataset}: " + ", ".join(f"{name} {count}" for name, count in names.items())
+        for dataset, names in missing.items()
+    )
+    return [
+        f"### Still to run (profile `{profile.name}`)",
+        "",
+        f"{total} fits (class × seed) of the profile are not in this file yet: {per_dataset}. "
+        f"`skanogan benchmark run --suite quality --profile {profile.name}` runs them, resuming "
+        "where this file stops (`--detectors NAME...` runs a subset, for instance in several "
+        "processes with their own `--results` files, appended to this one afterwards).",
+        "",
+    ]
+
+
 def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -> str:
     """The markdown report for ``records`` (one results file)."""
     if not records:
@@ -237,6 +269,9 @@ def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -
     lines += _quality_tables(records, auroc, ap)
     lines += _ablation_tables(auroc)
     lines += _cost_table(records)
+    for name in profiles:
+        if name in PROFILES:
+            lines += _still_to_run(records, PROFILES[name])
     return "\n".join(lines)
 
 
