@@ -182,9 +182,10 @@ def read_inputs(
     return Inputs(
         kind=kind,
         files=files,
-        X=np.concatenate(arrays),
+        # One file stays as read (a .npy stays memory-mapped); several are concatenated.
+        X=arrays[0] if len(arrays) == 1 else np.concatenate(arrays),
         source=np.concatenate(
-            [np.full(len(a), str(p)) for p, a in zip(files, arrays, strict=True)]
+            [np.full(len(a), str(p), dtype=object) for p, a in zip(files, arrays, strict=True)]
         ),
         index=np.concatenate([np.arange(len(a)) for a in arrays]),
         metadata={"input": kind},
@@ -225,18 +226,18 @@ def _read_image(path: Path) -> np.ndarray:
 
 def _read_array(path: Path, key: str | None) -> np.ndarray:
     try:
-        with open(path, "rb") as file:
-            loaded = np.load(file, allow_pickle=False)
-            if isinstance(loaded, np.lib.npyio.NpzFile):
-                with loaded:
-                    names = list(loaded.files)
-                    if key is None and len(names) != 1:
-                        raise ValueError(f"{path} holds arrays {names}: choose one with --key")
-                    if key is not None and key not in names:
-                        raise ValueError(f"{path} has no array {key!r}; it holds {names}")
-                    loaded = loaded[key if key is not None else names[0]]
-            elif key is not None:
-                raise ValueError(f"{path} is not an .npz file; --key selects arrays in .npz files")
+        # A .npy file is memory-mapped: the detector reads it a batch at a time.
+        loaded = np.load(path, mmap_mode="r", allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                names = list(loaded.files)
+                if key is None and len(names) != 1:
+                    raise ValueError(f"{path} holds arrays {names}: choose one with --key")
+                if key is not None and key not in names:
+                    raise ValueError(f"{path} has no array {key!r}; it holds {names}")
+                loaded = loaded[key if key is not None else names[0]]
+        elif key is not None:
+            raise ValueError(f"{path} is not an .npz file; --key selects arrays in .npz files")
     except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:
         message = str(exc)
         raise ValueError(

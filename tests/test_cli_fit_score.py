@@ -147,6 +147,23 @@ def test_fit_on_npy_and_score_npz_with_key(tmp_path):
     np.testing.assert_allclose([float(row["score"]) for row in rows], expected, rtol=1e-5)
 
 
+def test_a_single_npy_input_stays_memory_mapped(tmp_path):
+    """One .npy file reaches the detector as a memmap (read a batch at a time), not a copy;
+    several files are concatenated; each row keeps its file and index."""
+    from skanogan._inputs import read_inputs
+
+    data = np.arange(5 * 64, dtype=np.uint8).reshape(5, 1, 8, 8)
+    np.save(tmp_path / "a.npy", data)
+    np.save(tmp_path / "b.npy", data[:2])
+    single = read_inputs([tmp_path / "a.npy"])
+    assert isinstance(single.X, np.memmap) and not single.X.flags.writeable
+    np.testing.assert_array_equal(single.X, data)
+    both = read_inputs([tmp_path / "a.npy", tmp_path / "b.npy"])
+    assert not isinstance(both.X, np.memmap) and len(both.X) == 7
+    assert list(both.source) == [str(tmp_path / "a.npy")] * 5 + [str(tmp_path / "b.npy")] * 2
+    assert list(both.index) == [0, 1, 2, 3, 4, 0, 1]
+
+
 def test_mri_fit_and_score_with_masks_maps_and_montages(tmp_path):
     """mri fit on a folder; mri score writes the MRI CSV, NIfTI maps on the input grid, PNGs."""
     from skanogan.mri import volumes_to_slices
