@@ -201,7 +201,7 @@ def _score(args: argparse.Namespace) -> None:
     _outputs.check_outputs(outputs, overwrite=args.overwrite, inputs=[*data.files, args.model])
     if png is not None:
         _outputs.require_matplotlib()
-    detector = LatentRegularizedGAN.load(args.model)
+    detector = LatentRegularizedGAN.load(args.model).set_params(verbose=0 if args.quiet else 1)
     if maps is not None and detector.image_shape_ is None:
         raise ValueError(f"{args.model} was fitted on tabular data, which has no anomaly maps")
     table = _outputs.score_table(detector, data, args.model)
@@ -325,6 +325,7 @@ def _add_score(commands: argparse._SubParsersAction, name: str, *, mri: bool) ->
             help="one montage PNG per volume: slices, map overlaid, mask contour (matplotlib)",
         )
     score.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(func=_score, kinds=("nifti",) if mri else _KINDS)
 
 

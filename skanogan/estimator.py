@@ -7,6 +7,7 @@ in :mod:`skanogan.training` and the scores in :mod:`skanogan.scoring`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -178,7 +179,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         refused with a ``ValueError``. Distinct from ``warm_start``, which trains further.
     verbose : int, default=0
         0 silent, 1 a progress bar with the running losses, 2 one line per epoch. From 1, an
-        epoch in which D collapsed (``history_`` key ``d_collapsed``) also gives a warning.
+        epoch in which D collapsed (``history_`` key ``d_collapsed``) also gives a warning,
+        and scoring (``decision_function``, maps...) shows a progress bar when it takes more
+        than 10 batches of ``eval_batch_size``.
     warm_start : bool, default=False
         When True and already fitted, :meth:`fit` continues training the same networks for
         another ``epochs`` epochs instead of starting again; the pixel scaling is kept.
@@ -689,7 +692,13 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         for module in self._networks().modules().values():
             module.eval()
         outputs: np.ndarray | None = None
+        bar = None
+        if self.verbose and len(samples) > 10 * self.eval_batch_size:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(samples), desc="score", unit="sample")
         with (
+            contextlib.closing(bar) if bar is not None else contextlib.nullcontext(),
             cuda_autotune(self.device_),
             torch.enable_grad() if gradients else torch.inference_mode(),
             torch.autocast(
@@ -704,6 +713,8 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                     # fragment the heap, and memory then grows with n (glibc keeps it).
                     outputs = np.empty((len(samples), *out.shape[1:]), dtype=out.dtype)
                 outputs[rows] = out
+                if bar is not None:
+                    bar.update(len(out))
         return outputs
 
     def _reconstruct(self, x: torch.Tensor) -> Reconstruction:

@@ -167,3 +167,17 @@ def test_warm_start_fit_on_bad_data_keeps_the_fitted_model(images):
         detector.fit(bad)
     assert detector.n_iter_ == 1
     np.testing.assert_array_equal(detector.decision_function(images[:8]), before)
+
+
+def test_verbose_scoring_of_many_batches_shows_a_progress_bar(images, capsys):
+    """verbose=1: a bar for scoring calls of more than 10 batches, none for small calls or
+    verbose=0; the scores are the same."""
+    detector = _detector(epochs=1, eval_batch_size=8).fit(images)
+    capsys.readouterr()
+    quiet = detector.decision_function(images)
+    assert "score" not in capsys.readouterr().err
+    detector.set_params(verbose=1)
+    np.testing.assert_array_equal(detector.decision_function(images), quiet)
+    assert "score: 100%" in capsys.readouterr().err
+    detector.decision_function(images[:80])
+    assert capsys.readouterr().err == ""
