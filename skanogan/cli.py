@@ -96,8 +96,9 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _benchmark_run(args: argparse.Namespace) -> None:
-    if args.detectors and args.suite != "quality":
-        raise ValueError(f"--detectors applies to the quality suite only, not {args.suite!r}")
+    for option in ("detectors", "datasets"):
+        if getattr(args, option) and args.suite != "quality":
+            raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
     if args.suite == "speed":
         from skanogan.benchmark import speed
 
@@ -121,15 +122,18 @@ def _benchmark_run(args: argparse.Namespace) -> None:
         from skanogan.benchmark.runner import PROFILES, run
 
         profile = PROFILES[args.profile]
-        if args.detectors:
-            unknown = sorted(set(args.detectors) - set(profile.detectors))
+        for option in ("detectors", "datasets"):
+            chosen, planned = getattr(args, option), getattr(profile, option)
+            if not chosen:
+                continue
+            unknown = sorted(set(chosen) - set(planned))
             if unknown:
                 raise ValueError(
-                    f"--detectors: {', '.join(unknown)} not in the {profile.name} profile "
-                    f"(its detectors: {', '.join(profile.detectors)})"
+                    f"--{option}: {', '.join(unknown)} not in the {profile.name} profile "
+                    f"(its {option}: {', '.join(planned)})"
                 )
-            kept = tuple(name for name in profile.detectors if name in args.detectors)
-            profile = dataclasses.replace(profile, detectors=kept)
+            kept = tuple(name for name in planned if name in chosen)
+            profile = dataclasses.replace(profile, **{option: kept})
         written = run(profile, results, data_home=args.data_home, log=log)
     print(f"{written} new result(s) appended to {results}")
 
@@ -408,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="quality suite: run only these of the profile's detectors (to split a long "
         "profile over processes or machines, each with its own --results file)",
+    )
+    bench_run.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: run only these of the profile's datasets",
     )
     bench_run.add_argument("--quiet", action="store_true", help="no line per cell")
     bench_run.set_defaults(func=_benchmark_run)

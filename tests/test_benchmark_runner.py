@@ -184,7 +184,7 @@ def test_cifar10_tasks_come_from_the_original_pickles(tmp_path):
 
 
 def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
-    """--detectors splits a profile: only the named detectors' cells are run and written."""
+    """--detectors / --datasets split a profile: only the named cells are run and written."""
     from skanogan import cli
     from skanogan.benchmark import runner
 
@@ -198,6 +198,12 @@ def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
     assert "bogus not in the tiny profile" in capsys.readouterr().err
     assert cli.main(["benchmark", "run", "--suite", "speed", "--detectors", "KNN"]) == 2
     assert "quality suite only" in capsys.readouterr().err
+    assert cli.main([*argv, "--datasets", "mnist"]) == 2
+    assert "--datasets: mnist not in the tiny profile (its datasets: digits)" in (
+        capsys.readouterr().err
+    )
+    assert cli.main([*argv, "--datasets", "digits"]) == 0  # everything already there
+    assert len(read_results(results)) == 2 * 2 * 2
 
 
 def test_report_names_the_detectors_of_each_environment(tmp_path):
