@@ -59,10 +59,6 @@ class Samples:
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (len(self), *self.sample_shape)
-
     def read(self, rows: slice | np.ndarray) -> np.ndarray:
         """The given rows (a slice, or sorted indices) as a new array of samples of ``dtype``.
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from skanogan import LatentRegularizedGAN
 
@@ -34,3 +35,17 @@ def digits():
 
     X, y = load_digits(return_X_y=True)
     return X.reshape(-1, 8, 8), y
+
+
+@pytest.fixture
+def eager_compile(monkeypatch):
+    """torch.compile with the eager backend (no C++ build): the list of the modules it wraps."""
+    wrapped = []
+    real_compile = torch.compile
+
+    def compile_eager(module, **kwargs):
+        wrapped.append(module)
+        return real_compile(module, backend="eager")
+
+    monkeypatch.setattr(torch, "compile", compile_eager)
+    return wrapped

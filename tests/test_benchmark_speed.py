@@ -188,23 +188,15 @@ def test_memory_format_part_times_both_layouts(tiny_run):
     assert "## Memory format" in tiny_run[1].with_suffix(".md").read_text()
 
 
-def test_compile_rows_are_measured_with_compile_true(tmp_path, monkeypatch):
+def test_compile_rows_are_measured_with_compile_true(tmp_path, eager_compile):
     """A profile's compile_shapes add throughput rows fitted with compile=True (here with the
     eager backend: no C++ build in the test), with the same FLOPs as the plain row."""
-    compiled = []
-    real_compile = torch.compile
-
-    def compile_eager(module, **kwargs):
-        compiled.append(module)
-        return real_compile(module, backend="eager")
-
-    monkeypatch.setattr(torch, "compile", compile_eager)
     profile = dataclasses.replace(
         TINY, compile_shapes=((1, 16),), comparison_detectors=("skanogan",), linearity=()
     )
     record = run_speed(profile, tmp_path / "speed.json", command="test", log=lambda _: None)
     plain, with_compile = record["throughput"]
     assert (plain["compile"], with_compile["compile"]) == (False, True)
-    assert compiled and with_compile["train_images_per_s"] > 0
+    assert eager_compile and with_compile["train_images_per_s"] > 0
     assert with_compile["train_gflop_per_image"] == plain["train_gflop_per_image"]
     assert "| 16 px (compile=True) | 1 |" in (tmp_path / "speed.md").read_text()

@@ -16,30 +16,11 @@ from skanogan.networks import build_networks
 from skanogan.training import make_optimizers
 
 
-def _detector(**params) -> LatentRegularizedGAN:
-    defaults = dict(epochs=2, batch_size=8, latent_dim=4, base_channels=4, device="cpu")
-    return LatentRegularizedGAN(**{**defaults, "random_state": 0, **params})
-
-
-@pytest.fixture
-def eager_compile(monkeypatch):
-    """torch.compile with the eager backend (no C++ build): counts the modules it wraps."""
-    wrapped = []
-    real_compile = torch.compile
-
-    def compile_eager(module, **kwargs):
-        wrapped.append(module)
-        return real_compile(module, backend="eager")
-
-    monkeypatch.setattr(torch, "compile", compile_eager)
-    return wrapped
-
-
-def test_compile_trains_and_scores_through_the_wrappers(eager_compile):
+def test_compile_trains_and_scores_through_the_wrappers(tiny, eager_compile):
     """compile=True routes training and scoring through torch.compile; results match."""
     X = np.random.default_rng(0).random((40, 12, 12))
-    plain = _detector().fit(X)
-    compiled = _detector(compile=True).fit(X)
+    plain = tiny(epochs=2, batch_size=8).fit(X)
+    compiled = tiny(epochs=2, batch_size=8, compile=True).fit(X)
     assert eager_compile == [
         compiled.encoder_,
         compiled.decoder_,
@@ -52,9 +33,9 @@ def test_compile_trains_and_scores_through_the_wrappers(eager_compile):
     np.testing.assert_allclose(compiled.encode(X[:5]), plain.encode(X[:5]), rtol=1e-4, atol=1e-6)
 
 
-def test_compiled_wrappers_are_not_pickled_and_are_rebuilt(eager_compile, tmp_path):
+def test_compiled_wrappers_are_not_pickled_and_are_rebuilt(tiny, eager_compile, tmp_path):
     X = np.random.default_rng(1).random((24, 8, 8))
-    detector = _detector(epochs=1, compile=True).fit(X)
+    detector = tiny(batch_size=8, compile=True).fit(X)
     assert "_compiled" not in detector.__getstate__()
     restored = pickle.loads(pickle.dumps(detector))
     np.testing.assert_allclose(restored.decision_function(X), detector.decision_function(X))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from skanogan.benchmark.mri_report import render_mri
-from skanogan.benchmark.runner import PROFILES, Profile, cell_key, plan, read_results
+from skanogan.benchmark.runner import PROFILES, Profile, done_cells, pending, read_results
 from skanogan.benchmark.speed_report import render_markdown
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
@@ -197,19 +197,13 @@ def _cost_table(records: list[dict]) -> list[str]:
 
 def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
     """What the profile plans that ``records`` lack, as fits per dataset and detector."""
-    done = {
-        cell_key(*(r[k] for k in ("dataset", "class", "detector", "config", "seed")))
-        for r in records
-        if r["profile"] == profile.name
-    }
+    done = done_cells(r for r in records if r["profile"] == profile.name)
     missing: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     total = 0
-    for dataset, normal_class, seed, detector, weights, _, score_types in plan(profile):
-        configs = [weights if s == "default" else f"{weights}/{s}" for s in score_types]
-        if any(cell_key(dataset, normal_class, detector, c, seed) not in done for c in configs):
-            name = detector if weights in ("default", "full") else f"{detector} {weights}"
-            missing[dataset][name] += 1
-            total += 1
+    for (dataset, _, _, detector, weights, _, _), _ in pending(profile, done):
+        name = detector if weights in ("default", "full") else f"{detector} {weights}"
+        missing[dataset][name] += 1
+        total += 1
     if not total:
         return []
     per_dataset = "; ".join(

@@ -25,7 +25,7 @@ import resource
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,6 +252,31 @@ def cell_key(dataset: str, normal_class: int, detector: str, config: str, seed: 
     return json.dumps([dataset, normal_class, detector, config, seed])
 
 
+def done_cells(records: Iterable[dict[str, Any]]) -> set[str]:
+    """The :func:`cell_key` of every record."""
+    return {
+        cell_key(*(r[k] for k in ("dataset", "class", "detector", "config", "seed")))
+        for r in records
+    }
+
+
+def pending(
+    profile: Profile, done: set[str]
+) -> Iterator[tuple[tuple[str, int, int, str, str, dict, tuple[str, ...]], dict[str, str]]]:
+    """The fits of :func:`plan` that still lack a record in ``done``, in plan order, each with
+    ``{score type: config}`` of the records it has yet to write."""
+    for fit in plan(profile):
+        dataset, normal_class, seed, detector, weights, _, score_types = fit
+        configs = {s: (weights if s == "default" else f"{weights}/{s}") for s in score_types}
+        todo = {
+            s: config
+            for s, config in configs.items()
+            if cell_key(dataset, normal_class, detector, config, seed) not in done
+        }
+        if todo:
+            yield fit, todo
+
+
 def read_results(path: Path) -> list[dict[str, Any]]:
     """All records of a results file (a missing file has none; a torn last line is ignored)."""
     if not path.exists():
@@ -413,25 +438,15 @@ def run(
     log: Callable[[str], None] = print,
 ) -> int:
     """Run every cell of ``profile`` not yet in ``results``; returns the number of new records."""
-    done = {
-        cell_key(*(r[k] for k in ("dataset", "class", "detector", "config", "seed")))
-        for r in read_results(results)
-    }
+    done = done_cells(read_results(results))
     results.parent.mkdir(parents=True, exist_ok=True)
     drop_torn_tail(results)
     env = environment()
     # The current task is kept while consecutive fits share it; datasets are cached.
     task: Task | None = None
     written = 0
-    for dataset, normal_class, seed, detector, weights, params, score_types in plan(profile):
-        configs = {s: (weights if s == "default" else f"{weights}/{s}") for s in score_types}
-        todo = [
-            s
-            for s, config in configs.items()
-            if cell_key(dataset, normal_class, detector, config, seed) not in done
-        ]
-        if not todo:
-            continue
+    for fit, configs in pending(profile, done):
+        dataset, normal_class, seed, detector, _, params, _ = fit
         wanted = (dataset, normal_class, seed)
         if task is None or (task.dataset, task.normal_class, task.seed) != wanted:
             task = load_task(*wanted, profile, data_home)
@@ -439,7 +454,7 @@ def run(
             **profile.settings,
             "skanogan": {**profile.settings.get("skanogan", {}), **params},
         }
-        scores, fit_s, score_s, memory = fit_and_score(detector, settings, task, tuple(todo))
+        scores, fit_s, score_s, memory = fit_and_score(detector, settings, task, tuple(configs))
         with results.open("a") as out:
             for score_type, values in scores.items():
                 record = {
