@@ -95,8 +95,12 @@ def _demo(args: argparse.Namespace) -> None:
         print("matplotlib is not installed, so no plot was written: pip install 'skanogan[demo]'")
 
 
+#: Options of ``benchmark run`` that keep a subset of the quality profile's field of that name.
+_PROFILE_SUBSETS = ("detectors", "datasets", "ablations")
+
+
 def _benchmark_run(args: argparse.Namespace) -> None:
-    for option in ("detectors", "datasets"):
+    for option in _PROFILE_SUBSETS:
         if getattr(args, option) and args.suite != "quality":
             raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
     if args.suite == "speed":
@@ -122,7 +126,7 @@ def _benchmark_run(args: argparse.Namespace) -> None:
         from skanogan.benchmark.runner import PROFILES, run
 
         profile = PROFILES[args.profile]
-        for option in ("detectors", "datasets"):
+        for option in _PROFILE_SUBSETS:
             chosen, planned = getattr(args, option), getattr(profile, option)
             if not chosen:
                 continue
@@ -418,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="quality suite: run only these of the profile's datasets",
+    )
+    bench_run.add_argument(
+        "--ablations",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: fit only these weight sets of the loss ablation (irec_adv, "
+        "irec_adv_rank, irec_adv_zrec)",
     )
     bench_run.add_argument("--quiet", action="store_true", help="no line per cell")
     bench_run.set_defaults(func=_benchmark_run)

@@ -206,6 +206,22 @@ def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
     assert len(read_results(results)) == 2 * 2 * 2
 
 
+def test_cli_ablations_option_fits_only_those_weight_sets(tmp_path, monkeypatch, capsys):
+    """--ablations keeps the main table and only the named weight sets of the loss ablation."""
+    from skanogan import cli
+    from skanogan.benchmark import runner
+
+    tiny = dataclasses.replace(TINY, detectors=("skanogan",), classes={"digits": (0,)}, seeds=(0,))
+    monkeypatch.setitem(runner.PROFILES, "quick", tiny)
+    results = tmp_path / "part.jsonl"
+    argv = ["benchmark", "run", "--results", str(results), "--quiet", "--ablations"]
+    assert cli.main([*argv, "irec_adv_zrec"]) == 0
+    configs = sorted(r["config"] for r in read_results(results))
+    assert configs == ["full/combined", "full/image", "full/latent", "irec_adv_zrec/latent"]
+    assert cli.main([*argv, "no_rank"]) == 2
+    assert "--ablations: no_rank not in the tiny profile" in capsys.readouterr().err
+
+
 def test_report_names_the_detectors_of_each_environment(tmp_path):
     """Records written under different settings (e.g. torch threads) are labelled by detector."""
     results = tmp_path / "tiny.jsonl"

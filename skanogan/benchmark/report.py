@@ -215,9 +215,9 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
         "",
         f"{total} fits (class × seed) of the profile are not in this file yet: {per_dataset}. "
         f"`skanogan benchmark run --suite quality --profile {profile.name}` runs them, resuming "
-        "where this file stops (`--detectors`/`--datasets NAME...` run a subset, for instance "
-        "in several processes with their own `--results` files, appended to this one "
-        "afterwards).",
+        "where this file stops (`--detectors`/`--datasets`/`--ablations NAME...` run a "
+        "subset, for instance in several processes with their own `--results` files, appended "
+        "to this one afterwards).",
         "",
     ]
 

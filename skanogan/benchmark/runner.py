@@ -58,8 +58,9 @@ class Profile:
     (random, stratified subsamples drawn with the seed); ``None`` keeps them all. ``settings``
     goes to :func:`skanogan.benchmark.detectors.make_detector` (``epochs`` and skanogan's own
     parameters). ``ablation_datasets`` are the datasets on which skanogan also runs the
-    ablation weight sets and the image score. ``image_size`` shrinks a dataset's images to
-    that side (area averaging, the same for every detector) before anything is fitted.
+    ``ablations`` weight sets (names of :data:`ABLATIONS`) and the image score. ``image_size``
+    shrinks a dataset's images to that side (area averaging, the same for every detector)
+    before anything is fitted.
     """
 
     name: str
@@ -71,6 +72,7 @@ class Profile:
     n_test: int | None
     settings: dict[str, Any]
     ablation_datasets: tuple[str, ...] = ()
+    ablations: tuple[str, ...] = tuple(name for name in ABLATIONS if name != "full")
     image_size: dict[str, int] = field(default_factory=dict)
     description: str = ""
 
@@ -86,11 +88,7 @@ class Profile:
         if ablation:
             if detector != "skanogan" or dataset not in self.ablation_datasets:
                 return []
-            return [
-                (name, weights, ("latent",))
-                for name, weights in ABLATIONS.items()
-                if name != "full"
-            ]
+            return [(name, ABLATIONS[name], ("latent",)) for name in self.ablations]
         if detector != "skanogan":
             return [("default", {}, ("default",))]
         if dataset not in self.ablation_datasets:
