@@ -147,7 +147,7 @@ def _benchmark_report(args: argparse.Namespace) -> None:
 
     if args.results is None:
         folder = Path("benchmarks/results")
-        paths = sorted(folder.glob("*.jsonl")) + sorted(folder.glob("speed-*.json"))
+        paths = sorted(folder.glob("*.jsonl")) + sorted(folder.glob("*.json"))
         if not paths:
             raise ValueError("no results in benchmarks/results: run `skanogan benchmark run` first")
     else:
@@ -439,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--results",
         nargs="+",
         default=None,
-        help="results files, one section each (default: benchmarks/results/*.jsonl, speed-*.json)",
+        help="results files, one section each (default: benchmarks/results/*.jsonl, *.json)",
     )
     bench_report.add_argument("--output", default="docs/benchmarks.md")
     bench_report.add_argument("--no-plot", action="store_true")

@@ -215,3 +215,22 @@ def test_anogan_and_alad_knobs(task):
     assert anogan.epochs_query == 7
     alad = _build("ALAD").fit(prepare_inputs("ALAD", task[0]))
     assert alad.get_params()["epochs"] == SETTINGS["epochs"]
+
+
+def test_alad_diagnosis_scores_come_from_the_fitted_model(task, fitted):
+    """below_chance.alad_scores: PyOD's own score plus the reference scores, modes restored."""
+    from skanogan.benchmark.below_chance import alad_scores
+
+    model = fitted("ALAD")
+    X_test = prepare_inputs("ALAD", task[1])
+    modes = [m.training for m in (model.enc, model.dec, model.disc_xx)]
+    scores = alad_scores(model, X_test)
+    assert set(scores) == {"pyod", "features_l1", "reconstruction", "d_real", "d_reconstructed"}
+    assert all(v.shape == (len(X_test),) and np.isfinite(v).all() for v in scores.values())
+    np.testing.assert_allclose(scores["pyod"], score("ALAD", model, X_test))
+    np.testing.assert_allclose(
+        scores["pyod"], (scores["d_real"] - scores["d_reconstructed"]) ** 2, rtol=1e-5, atol=1e-7
+    )
+    assert (scores["features_l1"] >= 0).all() and (scores["reconstruction"] >= 0).all()
+    assert ((scores["d_real"] >= 0) & (scores["d_real"] <= 1)).all()
+    assert [m.training for m in (model.enc, model.dec, model.disc_xx)] == modes

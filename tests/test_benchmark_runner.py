@@ -256,3 +256,39 @@ def test_report_states_what_remains_and_the_command(tmp_path, monkeypatch):
     assert "`skanogan benchmark run --suite quality --profile tiny`" in text
     run(TINY, results, log=lambda _: None)
     assert "### Still to run" not in render(read_results(results), "tiny.jsonl")
+
+
+@pytest.mark.parametrize("reconstruction", [0.7, 0.4])
+def test_report_renders_the_below_chance_diagnosis(tmp_path, reconstruction):
+    """A below-chance record becomes its own section; the explanation only when data bear it."""
+    import json
+
+    entry = {
+        "auroc_pyod": 0.2,
+        "auroc_features_l1": 0.3,
+        "auroc_reconstruction": reconstruction,
+        "d_real_normal": 0.9,
+        "d_real_anomalous": 0.6,
+        "d_reconstructed_normal": 0.1,
+        "d_reconstructed_anomalous": 0.05,
+    }
+    record = {
+        "suite": "below_chance",
+        "profile": "paper",
+        "seed": 0,
+        "command": "python -m skanogan.benchmark.below_chance",
+        "environment": {"torch": "2.x"},
+        "alad_mnist": [{"class": 0, **entry}, {"class": 1, **entry, "auroc_pyod": 0.4}],
+        "vae_elpv": {
+            "auroc_vae": 0.36,
+            "auroc_brightness": 0.31,
+            "spearman_vae_brightness": 0.93,
+        },
+    }
+    path = tmp_path / "below-chance.json"
+    path.write_text(json.dumps(record))
+    text = write_report([path], tmp_path / "report.md", plots=False)
+    assert "## Rows below chance: ALAD and VAE" in text
+    assert "| 0.300 |" in text  # PyOD's score, mean over the two classes
+    assert "0.310 (below 0.5: defective cells are darker)" in text
+    assert ("not from a sign in our adapter" in text) == (reconstruction > 0.5)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from skanogan.benchmark import below_chance
 from skanogan.benchmark.mri_report import render_mri
 from skanogan.benchmark.runner import PROFILES, Profile, done_cells, pending, read_results
 from skanogan.benchmark.speed_report import render_markdown
@@ -323,15 +324,20 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
     """Render each results file into one markdown ``output``, plots in a folder beside it.
 
     Files of the brain-MRI suite (records with ``"suite": "mri"``) are rendered by
-    :func:`skanogan.benchmark.mri_report.render_mri`, speed records (``.json``) by
+    :func:`skanogan.benchmark.mri_report.render_mri`, the below-chance diagnosis (``.json``) by
+    :func:`skanogan.benchmark.below_chance.render`, speed records (other ``.json``) by
     :func:`skanogan.benchmark.speed_report.render_markdown`; the others as image-dataset tables.
     """
     sections = []
     folder = output.with_suffix("")
     for path in results:
         if path.suffix == ".json":
+            record = json.loads(path.read_text())
+            if record.get("suite") == below_chance.SUITE:
+                sections.append("\n".join(below_chance.render(record)))
+                continue
             # A speed benchmark record (skanogan benchmark run --suite speed), one level down.
-            text = render_markdown(json.loads(path.read_text()))
+            text = render_markdown(record)
             sections.append(
                 "\n".join(
                     "#" + line if line.startswith("#") else line for line in text.splitlines()
