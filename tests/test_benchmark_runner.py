@@ -125,6 +125,28 @@ def test_report_renders_tables_and_plots(tmp_path):
     assert render([]).startswith("No results yet")
 
 
+def test_report_compares_with_the_paper_on_the_same_cells(tmp_path):
+    """An ablation row missing cells is set beside the full model on its own cells; complete
+    MNIST rows that the paper also has get a sentence with both means and the difference."""
+    results = tmp_path / "results.jsonl"
+    run(TINY, results, log=lambda _: None)
+    records = [{**r, "dataset": "mnist"} for r in read_results(results)]
+    records = [r for r in records if not (r["config"] == "irec_adv/latent" and r["class"] == 1)]
+    text = render(records)
+    full = {(r["class"], r["seed"]): r["auroc"] for r in records if r["config"] == "full/latent"}
+    per_seed = [full[(0, seed)] for seed in TINY.seeds]
+    paired = f"[full: {np.mean(per_seed):.3f} ± {np.std(per_seed):.3f}]"
+    irec_adv = next(line for line in text.splitlines() if "| irec_adv/latent |" in line)
+    assert "(incomplete)" in irec_adv and paired in irec_adv
+    zrec = next(line for line in text.splitlines() if "| irec_adv_zrec/latent |" in line)
+    assert "[full:" not in zrec  # covers every cell of the full model
+    ours = np.mean([np.mean([full[(c, seed)] for c in (0, 1)]) for seed in TINY.seeds])
+    assert (
+        f"skanogan {ours:.3f} against the paper's 0.931 for Proposed-method ({ours - 0.931:+.3f})"
+        in text
+    )
+
+
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"shared data not found at {SHARED_DATA}")
 def test_quick_profile_end_to_end_on_tiny_settings(tmp_path):
     """The quick profile's datasets, classes and detectors run through the CLI, shrunk."""
@@ -229,12 +251,14 @@ def test_report_names_the_detectors_of_each_environment(tmp_path):
     records = read_results(results)
     for record in records:
         if record["detector"] == "KNN":
-            record["environment"] = {**record["environment"], "torch_threads": 1}
+            threads = record["environment"]["torch_threads"] + 1
+            record["environment"] = {**record["environment"], "torch_threads": threads}
     text = render(records, "tiny.jsonl")
     lines = [line for line in text.splitlines() if line.startswith("- Environment")]
     assert len(lines) == 2
     assert any(
-        line.startswith("- Environment (KNN):") and "torch_threads 1" in line for line in lines
+        line.startswith("- Environment (KNN):") and f"torch_threads {threads}" in line
+        for line in lines
     )
     assert any(line.startswith("- Environment (ECOD, skanogan):") for line in lines)
     single = render([r for r in records if r["detector"] != "KNN"], "tiny.jsonl")
