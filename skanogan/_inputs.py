@@ -55,9 +55,9 @@ class Inputs:
     kind : {"images", "array", "nifti"}
     files : list of pathlib.Path
         The input files, folders expanded, in reading order.
-    X : ndarray
-        For the detector: ``(n, C, H, W)`` images, the arrays as stored (concatenated), or
-        ``(n, 1, S, S)`` slices.
+    X : ndarray or _Stacked
+        For the detector: ``(n, C, H, W)`` images, the arrays as stored (several files: one
+        array-like over them, read by slices), or ``(n, 1, S, S)`` slices.
     source, index : ndarray of shape (n,)
         The file each sample came from (str) and its position within that file (int).
     slices : SliceSet or None
@@ -68,7 +68,7 @@ class Inputs:
 
     kind: str
     files: list[Path]
-    X: np.ndarray
+    X: Any
     source: np.ndarray
     index: np.ndarray
     slices: Any = None
@@ -182,14 +182,61 @@ def read_inputs(
     return Inputs(
         kind=kind,
         files=files,
-        # One file stays as read (a .npy stays memory-mapped); several are concatenated.
-        X=arrays[0] if len(arrays) == 1 else np.concatenate(arrays),
+        # Never copied together: .npy files stay memory-mapped, read a batch at a time.
+        X=arrays[0] if len(arrays) == 1 else _Stacked(arrays),
         source=np.concatenate(
             [np.full(len(a), str(p), dtype=object) for p, a in zip(files, arrays, strict=True)]
         ),
         index=np.concatenate([np.arange(len(a)) for a in arrays]),
         metadata={"input": kind},
     )
+
+
+class _Stacked:
+    """Arrays with one row shape, seen as one along the first axis without being copied.
+
+    An array-like for the detector (a NumPy ``dtype``, a ``shape``, slicing along the first
+    axis): it reads the rows of a slice from the arrays that hold them, so memory-mapped
+    ``.npy`` inputs stay on disk until a batch is read.
+
+    Examples
+    --------
+    >>> stacked = _Stacked([np.zeros((2, 3), np.uint8), np.ones((1, 3), np.float32)])
+    >>> stacked.shape, stacked.dtype
+    ((3, 3), dtype('float32'))
+    >>> stacked[1:3]
+    array([[0., 0., 0.],
+           [1., 1., 1.]], dtype=float32)
+    """
+
+    def __init__(self, arrays: Sequence[np.ndarray]) -> None:
+        self.arrays = list(arrays)
+        self.dtype = np.result_type(*self.arrays)
+        self.shape = (sum(len(a) for a in self.arrays), *self.arrays[0].shape[1:])
+        self.ndim = len(self.shape)
+        self._starts = np.cumsum([0, *(len(a) for a in self.arrays)])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        if not isinstance(rows, slice) or rows.indices(len(self))[2] != 1:
+            raise TypeError(f"rows are read by contiguous slices, not {rows!r}")
+        start, stop, _ = rows.indices(len(self))
+        first = int(np.searchsorted(self._starts, start, side="right")) - 1
+        parts = []
+        for i in range(max(first, 0), len(self.arrays)):
+            offset = int(self._starts[i])
+            if offset >= stop:
+                break
+            parts.append(self.arrays[i][max(start - offset, 0) : stop - offset])
+        if not parts:
+            return np.empty((0, *self.shape[1:]), self.dtype)
+        return np.concatenate(parts).astype(self.dtype, copy=False)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype, copy=False)
 
 
 def _describe(kind: str, array: np.ndarray) -> str:

@@ -147,21 +147,29 @@ def test_fit_on_npy_and_score_npz_with_key(tmp_path):
     np.testing.assert_allclose([float(row["score"]) for row in rows], expected, rtol=1e-5)
 
 
-def test_a_single_npy_input_stays_memory_mapped(tmp_path):
-    """One .npy file reaches the detector as a memmap (read a batch at a time), not a copy;
-    several files are concatenated; each row keeps its file and index."""
+def test_npy_inputs_stay_memory_mapped(tmp_path, tiny):
+    """One .npy file reaches the detector as a memmap, several as one array-like over their
+    memmaps (read a batch at a time), never a copy; each row keeps its file and index."""
     from skanogan._inputs import read_inputs
 
     data = np.arange(5 * 64, dtype=np.uint8).reshape(5, 1, 8, 8)
     np.save(tmp_path / "a.npy", data)
-    np.save(tmp_path / "b.npy", data[:2])
+    np.save(tmp_path / "b.npy", data[:2] / 255)
     single = read_inputs([tmp_path / "a.npy"])
     assert isinstance(single.X, np.memmap) and not single.X.flags.writeable
     np.testing.assert_array_equal(single.X, data)
     both = read_inputs([tmp_path / "a.npy", tmp_path / "b.npy"])
-    assert not isinstance(both.X, np.memmap) and len(both.X) == 7
+    assert all(isinstance(a, np.memmap) for a in both.X.arrays)
+    whole = np.concatenate([data, data[:2] / 255])
+    assert both.X.shape == whole.shape and both.X.dtype == whole.dtype
+    for rows in (slice(0, 7), slice(3, 6), slice(5, 7), slice(6, 99), slice(7, 7)):
+        np.testing.assert_array_equal(both.X[rows], whole[rows])
     assert list(both.source) == [str(tmp_path / "a.npy")] * 5 + [str(tmp_path / "b.npy")] * 2
     assert list(both.index) == [0, 1, 2, 3, 4, 0, 1]
+    detector = tiny(batch_size=2).fit(both.X)
+    np.testing.assert_array_equal(
+        detector.decision_function(both.X), detector.decision_function(whole)
+    )
 
 
 def test_mri_fit_and_score_with_masks_maps_and_montages(tmp_path):
