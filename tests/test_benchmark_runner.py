@@ -107,9 +107,12 @@ def test_aggregate_means_over_classes_then_seeds():
 
 def test_paper_table_is_parsed_as_printed():
     """The paper's Table 1 rows keep their names and eleven figures (ten digits and the mean)."""
-    row, values = PAPER["table1_mnist"]["skanogan"]
+    row, values = PAPER["per_class"]["mnist"]["skanogan"]
     assert row == "Proposed-method" and len(values) == 11 and values[-1] == 0.9310
-    assert PAPER["table1_mnist"]["DeepSVDD"][0] == "DSVDD"
+    assert PAPER["per_class"]["mnist"]["DeepSVDD"][0] == "DSVDD"
+    for rows in PAPER["per_class"].values():
+        for _, values in rows.values():  # the printed mean is the mean of the printed classes
+            assert abs(np.mean(values[:10]) - values[10]) < 6e-4
 
 
 def test_report_renders_tables_and_plots(tmp_path):
@@ -189,20 +192,76 @@ def test_benchmark_cli_errors_are_one_line(tmp_path):
     assert not (tmp_path / "r.jsonl").exists()
 
 
-def test_cifar10_tasks_come_from_the_original_pickles(tmp_path):
-    """A user's cifar-10-batches-py folder feeds the runner: channels-first 3×32×32 tasks."""
+def _write_cifar_pickles(home: Path) -> None:
+    """The CIFAR-10 python pickles, 20 random images per batch, labels cycling through 0–9."""
     import pickle
 
-    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    folder = home / "cifar10" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         batch = {b"data": rng.integers(0, 256, (20, 3072), dtype=np.uint8),
                  b"labels": [i % 10 for i in range(20)]}  # fmt: skip
         (folder / name).write_bytes(pickle.dumps(batch))
+
+
+def test_cifar10_tasks_come_from_the_original_pickles(tmp_path):
+    """A user's cifar-10-batches-py folder feeds the runner: channels-first 3×32×32 tasks."""
+    _write_cifar_pickles(tmp_path)
     task = load_task("cifar10", 3, 0, TINY, str(tmp_path))
     assert task.X_train.shape == (10, 3, 32, 32) and task.X_test.shape[1:] == (3, 32, 32)
     assert set(np.unique(task.y_test)) == {0, 1}
+
+
+def test_a_test_only_sample_is_refused_by_the_runner(tmp_path):
+    """The 20-image CIFAR-10 sample (no training split) is a clear error, not an empty task."""
+    folder = tmp_path / "cifar10_samples"
+    folder.mkdir()
+    images = np.zeros((20, 32, 32, 3), np.uint8)
+    np.savez(folder / "cifar10_test_first20.npz", x_test=images, y_test=np.arange(20) % 10)
+    with pytest.raises(ValueError, match=r"has test images only .*fetch_cifar10"):
+        load_task("cifar10", 0, 0, TINY, str(tmp_path))
+
+
+def test_cifar10_runs_on_request_beside_the_papers_tables(tmp_path, monkeypatch):
+    """An on-request data set runs only when named with --datasets; CIFAR-10's tables carry
+    the paper's Table 2 rows and its CIFAR-10 column of Tables 3 and 6."""
+    from skanogan import cli
+    from skanogan.benchmark import runner
+
+    _write_cifar_pickles(tmp_path)
+    tiny = dataclasses.replace(
+        TINY,
+        detectors=("skanogan", "KNN"),
+        classes={"digits": (0,), "cifar10": (0, 1)},
+        seeds=(0,),
+        ablation_datasets=("cifar10",),
+        ablations=("irec_adv_zrec",),
+        on_request=("cifar10",),
+    )
+    monkeypatch.setitem(runner.PROFILES, "quick", tiny)
+    results = tmp_path / "r.jsonl"
+    argv = ["benchmark", "run", "--results", str(results), "--quiet", "--data-home"]
+    assert cli.main([*argv, str(tmp_path)]) == 0
+    assert {r["dataset"] for r in read_results(results)} == {"digits"}
+    text = render([{**r, "profile": "quick"} for r in read_results(results)])
+    assert "Not counted: cifar10, run only on request (`--datasets cifar10`" in text
+    assert cli.main([*argv, str(tmp_path), "--datasets", "cifar10"]) == 0
+    records = read_results(results)
+    configs = ["default", "full/latent", "full/image", "full/combined", "irec_adv_zrec/latent"]
+    assert {(r["dataset"], r["config"]) for r in records if r["class"] == 1} == {
+        ("cifar10", config) for config in configs
+    }
+    sections = {part.split("\n")[0]: part for part in render(records).split("### ")}
+    cifar = sections["cifar10: AUROC per normal class"]
+    assert "| *paper's DSVDD (DeepSVDD)* | *0.648* | | | *0.617* | *0.659* |" in cifar
+    assert "*paper's" not in sections["digits: AUROC per normal class"]
+    ablation = next(part for title, part in sections.items() if title.startswith("Loss ablation"))
+    assert "| terms | config | cifar10 | paper, CIFAR-10 |" in ablation
+    zrec = next(line for line in ablation.splitlines() if "| irec_adv_zrec/latent |" in line)
+    assert zrec.endswith("| *0.478* |")
+    image = next(line for line in ablation.splitlines() if "| full/image |" in line)
+    assert image.endswith("| *0.617* |")
 
 
 def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):

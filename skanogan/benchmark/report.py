@@ -8,6 +8,7 @@ paper's own figures are printed beside ours and labelled as the paper's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,8 +24,10 @@ from skanogan.benchmark.speed_report import render_markdown
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
 
-# The paper's Table 1 (MNIST), as printed there: its row name, our detector, AUROC for the normal
-# digits 0..9 and the mean. Only rows with a counterpart here; "Proposed method" is skanogan.
+# The paper's Tables 1 (MNIST) and 2 (CIFAR-10), as printed there: its row name, our detector,
+# AUROC for the normal classes 0..9 (CIFAR-10: plane, car, bird, cat, deer, dog, frog, horse,
+# ship, truck, the label order of the data set) and the mean. Only rows with a counterpart here;
+# "Proposed method" is skanogan.
 _PAPER_TABLE1_MNIST = """
 KDE             KDE          0.885 0.996 0.710 0.693 0.844 0.776 0.861 0.884 0.669 0.825 0.8143
 DAE             AutoEncoder  0.894 0.999 0.792 0.851 0.888 0.819 0.944 0.922 0.740 0.917 0.8766
@@ -33,21 +36,43 @@ AnoGAN          AnoGAN       0.966 0.992 0.850 0.887 0.894 0.883 0.947 0.935 0.8
 DSVDD           DeepSVDD     0.980 0.997 0.917 0.919 0.949 0.885 0.983 0.946 0.939 0.965 0.9480
 Proposed-method skanogan     0.996 0.985 0.969 0.964 0.981 0.940 0.917 0.942 0.921 0.697 0.9310
 """
+_PAPER_TABLE2_CIFAR10 = """
+KDE             KDE          0.658 0.520 0.657 0.497 0.727 0.496 0.758 0.564 0.680 0.540 0.6097
+DAE             AutoEncoder  0.411 0.478 0.616 0.562 0.728 0.513 0.688 0.497 0.487 0.378 0.5358
+VAE             VAE          0.700 0.386 0.679 0.535 0.748 0.523 0.687 0.493 0.696 0.386 0.5833
+AnoGAN          AnoGAN       0.671 0.547 0.529 0.545 0.651 0.603 0.585 0.625 0.758 0.665 0.6179
+DSVDD           DeepSVDD     0.617 0.659 0.508 0.591 0.609 0.657 0.677 0.673 0.759 0.731 0.6481
+Proposed-method skanogan     0.889 0.732 0.665 0.697 0.892 0.753 0.823 0.704 0.931 0.888 0.7970
+"""
 
-#: The paper's Tables 1, 3 and 6 (MNIST), cited as printed there.
-PAPER: dict[str, Any] = {
-    "table1_mnist": {
+
+def _rows(table: str) -> dict[str, tuple[str, list[float]]]:
+    return {
         row.split()[1]: (row.split()[0], [float(v) for v in row.split()[2:]])
-        for row in _PAPER_TABLE1_MNIST.strip().splitlines()
+        for row in table.strip().splitlines()
+    }
+
+
+#: The paper's Tables 1–2 (per class, by our detector name), 3 (loss ablation, by weight set)
+#: and 6 (score types), for MNIST and CIFAR-10, cited as printed there.
+PAPER: dict[str, Any] = {
+    "per_class": {"mnist": _rows(_PAPER_TABLE1_MNIST), "cifar10": _rows(_PAPER_TABLE2_CIFAR10)},
+    "ablation": {
+        "mnist": {"irec_adv": 0.606, "irec_adv_rank": 0.76, "irec_adv_zrec": 0.85, "full": 0.937},
+        "cifar10": {
+            "irec_adv": 0.514,
+            "irec_adv_rank": 0.532,
+            "irec_adv_zrec": 0.478,
+            "full": 0.797,
+        },
     },
-    "table3_mnist": {
-        "irec_adv": 0.606,
-        "irec_adv_rank": 0.76,
-        "irec_adv_zrec": 0.85,
-        "full": 0.937,
+    "score_types": {
+        "mnist": {"image": 0.868, "latent": 0.937},
+        "cifar10": {"image": 0.617, "latent": 0.797},
     },
-    "table6_mnist": {"image": 0.868, "latent": 0.937},
 }
+#: How the paper names the data sets it has tables for.
+_PAPER_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
 
 _ABLATION_TERMS = {
     "irec_adv": "L_irec + L_adv",
@@ -113,17 +138,14 @@ def _quality_tables(records: list[dict], auroc: dict, ap: dict) -> list[str]:
                 f"| {_label(*key[1:])} | {_mean_std(auroc[key])} | {ap[key]['mean']:.3f} | "
                 f"{auroc[key]['n_seeds']} | " + " | ".join(cells) + " |"
             )
-        if dataset == "mnist":
-            for detector, (row, values) in PAPER["table1_mnist"].items():
-                cells = [f"*{values[c]:.3f}*" for c in classes]
-                lines.append(
-                    f"| *paper's {row} ({detector})* | *{values[-1]:.3f}* | | | "
-                    + " | ".join(cells)
-                    + " |"
-                )
-            lines += ["", *_paper_differences(auroc)]
-            continue
-        lines.append("")
+        for detector, (row, values) in PAPER["per_class"].get(dataset, {}).items():
+            cells = [f"*{values[c]:.3f}*" for c in classes]
+            lines.append(
+                f"| *paper's {row} ({detector})* | *{values[-1]:.3f}* | | | "
+                + " | ".join(cells)
+                + " |"
+            )
+        lines += ["", *_paper_differences(auroc, dataset)]
     return lines
 
 
@@ -131,6 +153,11 @@ def _ablation_tables(records: list[dict], auroc: dict) -> list[str]:
     datasets = sorted({key[0] for key in auroc if key[1] == "skanogan" and key[2] != "full/latent"})
     if not datasets:
         return []
+    columns = [
+        column
+        for dataset in datasets
+        for column in [(dataset, False)] + [(dataset, True)] * (dataset in PAPER["ablation"])
+    ]
     lines = [
         "### Loss ablation (the paper's Table 3) and score types (Table 6)",
         "",
@@ -138,30 +165,35 @@ def _ablation_tables(records: list[dict], auroc: dict) -> list[str]:
         "Without L_zrec the auxiliary encoder is never trained, so the latent score of those "
         "rows compares z with an untrained encoding, as in the paper's ablation. In brackets: "
         "the full model's latent score on the same classes and seeds, where a row covers fewer "
-        "than the full model's.",
+        "than the full model's. The paper's figures are in italics.",
         "",
-        "| terms | config | " + " | ".join(datasets) + " | paper, MNIST |",
-        "|---|---|" + "---|" * len(datasets) + "---|",
+        "| terms | config | "
+        + " | ".join(f"paper, {_PAPER_NAMES[d]}" if paper else d for d, paper in columns)
+        + " |",
+        "|---|---|" + "---|" * len(columns),
     ]
     for weights, terms in _ABLATION_TERMS.items():
         for score in ("latent", "image", "combined"):
             config = f"{weights}/{score}"
-            found = [auroc.get((d, "skanogan", config)) for d in datasets]
-            if not any(found):
+            if not any((d, "skanogan", config) in auroc for d in datasets):
                 continue
-            paper = (
-                PAPER["table3_mnist"][weights]
-                if score == "latent"
-                else PAPER["table6_mnist"].get(score)
-                if weights == "full"
-                else None
-            )
-            cells = [
-                _mean_std(cell) + _full_on_same_cells(records, dataset, config) if cell else ""
-                for dataset, cell in zip(datasets, found, strict=True)
-            ]
-            paper_text = "" if paper is None else f"*{paper:.3f}*"
-            lines.append(f"| {terms} | {config} | " + " | ".join(cells) + f" | {paper_text} |")
+            cells = []
+            for dataset, paper in columns:
+                if paper:
+                    value = (
+                        PAPER["ablation"][dataset][weights]
+                        if score == "latent"
+                        else PAPER["score_types"][dataset].get(score)
+                        if weights == "full"
+                        else None
+                    )
+                    cells.append("" if value is None else f"*{value:.3f}*")
+                    continue
+                cell = auroc.get((dataset, "skanogan", config))
+                cells.append(
+                    _mean_std(cell) + _full_on_same_cells(records, dataset, config) if cell else ""
+                )
+            lines.append(f"| {terms} | {config} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
@@ -191,12 +223,12 @@ def _full_on_same_cells(records: list[dict], dataset: str, config: str) -> str:
     return f" [full: {cell['mean']:.3f} ± {cell['std']:.3f}]"
 
 
-def _paper_differences(auroc: dict) -> list[str]:
-    """One sentence per MNIST row the paper also has: ours, the paper's, the difference."""
+def _paper_differences(auroc: dict, dataset: str) -> list[str]:
+    """One sentence for the rows of ``dataset`` the paper also has: ours, its, the difference."""
     rows = []
-    for detector, (row, values) in PAPER["table1_mnist"].items():
+    for detector, (row, values) in PAPER["per_class"].get(dataset, {}).items():
         config = "full/latent" if detector == "skanogan" else "default"
-        ours = auroc.get(("mnist", detector, config))
+        ours = auroc.get((dataset, detector, config))
         if ours is not None and ours["complete"]:
             rows.append((ours["mean"] - values[-1], detector, row, ours["mean"], values[-1]))
     if not rows:
@@ -207,9 +239,8 @@ def _paper_differences(auroc: dict) -> list[str]:
         for diff, detector, row, mine, paper in rows
     ]
     return [
-        "Where our MNIST means differ from the paper's, largest difference first: "
-        + "; ".join(parts)
-        + ".",
+        f"Where our {_PAPER_NAMES[dataset]} means differ from the paper's, largest difference "
+        "first: " + "; ".join(parts) + ".",
         "",
     ]
 
@@ -254,15 +285,26 @@ def _cost_table(records: list[dict]) -> list[str]:
 
 def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
     """What the profile plans that ``records`` lack, as fits per dataset and detector."""
-    done = done_cells(r for r in records if r["profile"] == profile.name)
+    own = [r for r in records if r["profile"] == profile.name]
+    done = done_cells(own)
+    started = tuple(d for d in profile.on_request if any(r["dataset"] == d for r in own))
+    profile = dataclasses.replace(profile, datasets=profile.datasets + started)
     missing: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     total = 0
     for (dataset, _, _, detector, weights, _, _), _ in pending(profile, done):
         name = detector if weights in ("default", "full") else f"{detector} {weights}"
         missing[dataset][name] += 1
         total += 1
+    not_started = "".join(
+        f" Not counted: {d}, run only on request (`--datasets {d}`, from a user's copy of the "
+        "data)."
+        for d in profile.on_request
+        if d not in started
+    )
     if not total:
-        return []
+        if not not_started:
+            return []
+        return [f"### Still to run (profile `{profile.name}`)", "", "Nothing." + not_started, ""]
     per_dataset = "; ".join(
         f"{dataset}: " + ", ".join(f"{name} {count}" for name, count in names.items())
         for dataset, names in missing.items()
@@ -271,10 +313,12 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
         f"### Still to run (profile `{profile.name}`)",
         "",
         f"{total} fits (class × seed) of the profile are not in this file yet: {per_dataset}. "
-        f"`skanogan benchmark run --suite quality --profile {profile.name}` runs them, resuming "
+        f"`skanogan benchmark run --suite quality --profile {profile.name}"
+        + (f" --datasets {' '.join(profile.datasets)}" if started else "")
+        + "` runs them, resuming "
         "where this file stops (`--detectors`/`--datasets`/`--ablations NAME...` run a "
         "subset, for instance in several processes with their own `--results` files, appended "
-        "to this one afterwards).",
+        "to this one afterwards)." + not_started,
         "",
     ]
 
