@@ -149,7 +149,8 @@ def _benchmark_report(args: argparse.Namespace) -> None:
 
     if args.results is None:
         folder = Path("benchmarks/results")
-        paths = sorted(folder.glob("*.jsonl")) + sorted(folder.glob("*.json"))
+        # By stem: a diagnosis of a results file (``quality-paper-below-chance.json``) follows it.
+        paths = sorted([*folder.glob("*.jsonl"), *folder.glob("*.json")], key=lambda p: p.stem)
         if not paths:
             raise ValueError("no results in benchmarks/results: run `skanogan benchmark run` first")
     else:

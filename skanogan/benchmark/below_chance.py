@@ -13,8 +13,9 @@ beside reference scores computed from the same data or the same fitted model:
 - VAE, on ELPV: its score beside the mean pixel brightness of each cell, and their rank
   correlation.
 
-``python -m skanogan.benchmark.below_chance`` writes ``benchmarks/results/below-chance.json``;
-``skanogan benchmark report`` renders it (:func:`render`) below the quality tables.
+``python -m skanogan.benchmark.below_chance`` writes
+``benchmarks/results/quality-paper-below-chance.json``; ``skanogan benchmark report`` renders
+it (:func:`render`) after the tables of ``quality-paper.jsonl``.
 """
 
 from __future__ import annotations
@@ -169,12 +170,13 @@ def render(record: dict[str, Any]) -> list[str]:
         f"{mean('d_real_anomalous')} on anomalies; D_xx(x, G(E(x))) "
         f"{mean('d_reconstructed_normal')} and {mean('d_reconstructed_anomalous')}. "
         + (
-            "The discriminator still tells a normal image from its reconstruction with "
-            "confidence at the end of training, and is less sure of anything on images it never "
-            "saw, so both discriminator scores are larger for normal images while the "
-            "reconstruction error of the same model ranks the right way round: the inversion "
-            "comes from the fitted model, not from a sign in our adapter. We report PyOD's "
-            "score unchanged."
+            "At the end of training the discriminator still separates a normal image paired "
+            "with itself from one paired with its reconstruction, and is less sure that an "
+            "anomaly paired with itself is real, so both discriminator scores are larger for "
+            "normal images, while the reconstruction error of the same model ranks the right "
+            "way round: the inversion comes from the fitted model, not from a sign in our "
+            "adapter (which ranks noise above training-like images in the tests). We report "
+            "PyOD's score unchanged."
             if float(mean("auroc_pyod")) < 0.5 < float(mean("auroc_reconstruction"))
             else "(These refits do not show both PyOD's score below 0.5 and the reconstruction "
             "error above it, as the refits behind the explanation first written here did.)"
@@ -194,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m skanogan.benchmark.below_chance", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--data-home", default=None)
-    parser.add_argument("--output", default="benchmarks/results/below-chance.json")
+    parser.add_argument("--output", default="benchmarks/results/quality-paper-below-chance.json")
     args = parser.parse_args(argv)
     record = diagnose(args.data_home)
     record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
