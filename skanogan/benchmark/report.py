@@ -249,19 +249,21 @@ def _cost_table(records: list[dict]) -> list[str]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in records:
         if r["config"] in ("default", "full/latent"):
-            groups[(r["dataset"], r["detector"])].append(r)
+            threads = r["environment"].get("torch_threads")
+            groups[(r["dataset"], r["detector"], threads)].append(r)
     lines = [
         "### Cost per task (means over cells)",
         "",
         "Fit and score seconds are wall time; train img/s is training images per second of fit "
         "(all epochs included); peak host MiB is the benchmark process's peak resident memory "
-        "during the cell, loaded data sets included.",
+        "during the cell, loaded data sets included. Cells run with different numbers of "
+        "torch threads are averaged apart (threads, then the number of cells).",
         "",
-        "| dataset | detector | scoring | n train | n test | fit s | score s | train img/s "
-        "| score img/s | peak host MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | detector | threads (cells) | scoring | n train | n test | fit s | score s "
+        "| train img/s | score img/s | peak host MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (dataset, detector), rs in sorted(groups.items()):
+    for (dataset, detector, threads), rs in sorted(groups.items(), key=lambda g: str(g[0])):
         mean = {
             k: np.mean([r[k] for r in rs])
             for k in (
@@ -275,7 +277,8 @@ def _cost_table(records: list[dict]) -> list[str]:
             )
         }
         lines.append(
-            f"| {dataset} | {detector} | {rs[0]['scoring']} | {mean['n_train']:.0f} | "
+            f"| {dataset} | {detector} | {threads} ({len(rs)}) | {rs[0]['scoring']} | "
+            f"{mean['n_train']:.0f} | "
             f"{mean['n_test']:.0f} | {mean['fit_seconds']:.1f} | {mean['score_seconds']:.2f} | "
             f"{mean['train_images_per_s']:.0f} | {mean['score_images_per_s']:.0f} | "
             f"{mean['peak_host_mib']:.0f} |"
