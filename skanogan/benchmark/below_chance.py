@@ -110,7 +110,10 @@ def diagnose(
         y = task.y_test
         entry = {
             "class": normal_class,
-            **{f"auroc_{k}": float(roc_auc_score(y, scores[k])) for k in list(scores)[:3]},
+            **{
+                f"auroc_{k}": float(roc_auc_score(y, scores[k]))
+                for k in ("pyod", "features_l1", "reconstruction")
+            },
             **{
                 f"{k}_{part}": float(scores[k][y == label].mean())
                 for k in ("d_real", "d_reconstructed")
