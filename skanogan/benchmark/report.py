@@ -403,19 +403,25 @@ def _plots(records: list[dict[str, Any]], folder: Path) -> list[Path]:
         ax_bar.set(
             xticks=np.arange(len(classes)) + 0.4 - width / 2,
             xticklabels=classes,
-            ylim=(0.3, 1.0),
+            ylim=(0.0, 1.0),
             xlabel="normal class",
             ylabel="AUROC (mean over seeds)",
             title=f"{dataset}: AUROC per class",
         )
-        ax_bar.legend(fontsize="x-small", ncol=2)
+        ax_bar.axhline(0.5, color="grey", linestyle=":", linewidth=1)  # chance
         ax_roc.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         ax_roc.set(
             xlabel="false positive rate",
             ylabel="true positive rate",
             title=f"{dataset}: ROC, mean over classes and seeds",
         )
-        ax_roc.legend(fontsize="x-small", ncol=2)
+        # One legend below both panels: inside, it hid the bars of the first classes.
+        fig.legend(
+            *ax_bar.get_legend_handles_labels(),
+            loc="outside lower center",
+            ncol=min(len(keys), 7),
+            fontsize="small",
+        )
         path = folder / f"{dataset}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
