@@ -118,7 +118,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         Weights of the image reconstruction (L1), adversarial, latent reconstruction (L2) and
         low-rank terms (the paper's ``w_i, w_a, w_z, w_o``). At least one must be positive.
         With ``w_zrec=0`` the auxiliary encoder is never trained, so the latent score compares
-        ``z`` with an untrained encoding: use ``score_type="image"`` then.
+        ``z`` with an untrained encoding: use ``score_type="image"`` then. ``w_rank=0``
+        scored far higher than the paper's 0.05 in our MNIST loss ablation
+        (``docs/benchmarks.md``): tune it on your data.
     rank : int, default=0
         Singular values of the batch latent matrix kept free by ``L_rank``; the term penalises
         the sum of the others (``rank=0``: the nuclear norm). Must be below ``latent_dim``.
