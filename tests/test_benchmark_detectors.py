@@ -217,11 +217,18 @@ def test_anogan_and_alad_knobs(task):
     assert alad.get_params()["epochs"] == SETTINGS["epochs"]
 
 
-def test_alad_diagnosis_scores_come_from_the_fitted_model(task, fitted):
-    """below_chance.alad_scores: PyOD's own score plus the reference scores, modes restored."""
+@pytest.mark.parametrize("preprocessing", [False, True])
+def test_alad_diagnosis_scores_come_from_the_fitted_model(task, fitted, preprocessing):
+    """below_chance.alad_scores: PyOD's own score plus the reference scores, modes restored;
+    with PyOD's standardisation on, every score sees the inputs scaled exactly once."""
     from skanogan.benchmark.below_chance import alad_scores
 
-    model = fitted("ALAD")
+    if preprocessing:
+        model = _build("ALAD")
+        model.preprocessing = True
+        model.fit(prepare_inputs("ALAD", task[0]))
+    else:
+        model = fitted("ALAD")
     X_test = prepare_inputs("ALAD", task[1])
     modes = [m.training for m in (model.enc, model.dec, model.disc_xx)]
     scores = alad_scores(model, X_test)

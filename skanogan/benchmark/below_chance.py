@@ -57,6 +57,8 @@ def alad_scores(model: Any, X: np.ndarray) -> dict[str, np.ndarray]:
         ``"reconstruction"``, and ``"d_real"`` / ``"d_reconstructed"``: ``D_xx(x, x)`` and
         ``D_xx(x, G(E(x)))``.
     """
+    # PyOD's score from X as given: its decision_function applies the model's own scaling.
+    pyod = det.score("ALAD", model, X)
     if getattr(model, "preprocessing", False):
         X = model.scaler_.transform(X)
     networks = (model.enc, model.dec, model.disc_xx)
@@ -71,7 +73,7 @@ def alad_scores(model: Any, X: np.ndarray) -> dict[str, np.ndarray]:
             rebuilt = model.dec(model.enc(x))
             real, fake = torch.cat((x, x), dim=1), torch.cat((x, rebuilt), dim=1)
             out = {
-                "pyod": det.score("ALAD", model, X),
+                "pyod": pyod,
                 "features_l1": (features(real) - features(fake)).abs().sum(dim=1),
                 "reconstruction": ((x - rebuilt) ** 2).mean(dim=1),
                 "d_real": model.disc_xx(real).ravel(),
