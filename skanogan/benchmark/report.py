@@ -201,22 +201,15 @@ def _full_on_same_cells(records: list[dict], dataset: str, config: str) -> str:
     """`` [full: m ± s]``: the full model's latent AUROC on ``config``'s (class, seed) cells,
     or nothing when ``config`` covers every cell the full model has."""
 
-    def cells(name: str) -> set[tuple[int, int]]:
-        return {
-            (r["class"], r["seed"])
-            for r in records
-            if (r["dataset"], r["detector"], r["config"]) == (dataset, "skanogan", name)
-        }
+    def of(name: str) -> list[dict]:
+        key = (dataset, "skanogan", name)
+        return [r for r in records if (r["dataset"], r["detector"], r["config"]) == key]
 
-    covered = cells(config)
-    if config == "full/latent" or cells("full/latent") <= covered:
+    covered = {(r["class"], r["seed"]) for r in of(config)}
+    full = of("full/latent")
+    if config == "full/latent" or {(r["class"], r["seed"]) for r in full} <= covered:
         return ""
-    paired = aggregate(
-        r
-        for r in records
-        if (r["dataset"], r["detector"], r["config"]) == (dataset, "skanogan", "full/latent")
-        and (r["class"], r["seed"]) in covered
-    )
+    paired = aggregate(r for r in full if (r["class"], r["seed"]) in covered)
     if not paired:
         return ""
     cell = paired[(dataset, "skanogan", "full/latent")]
