@@ -45,7 +45,7 @@ from torch import nn
 from skanogan._files import check_output_path, write_atomically
 from skanogan._shapes import ImageGeometry, PixelScaler
 from skanogan.networks import GANetworks
-from skanogan.scoring import ScoreScaler, latent_score, pixel_error, reconstruct_batch
+from skanogan.scoring import ScoreStatistics, pixel_error, reconstruct_batch, score_batch
 
 __all__ = ["INPUT_NAME", "OUTPUT_NAMES", "ScoringGraph", "export_onnx"]
 
@@ -72,12 +72,14 @@ class ScoringGraph(nn.Module):
         The pixel scaling learned in ``fit``.
     geometry : ImageGeometry or None
         The size policy, ``None`` for tabular models.
-    score_type : {"latent", "image", "combined"}
-    score_scaler : ScoreScaler
-        The training-score statistics used by ``"combined"``.
+    score_type : str
+        One of :data:`skanogan.scoring.SCORE_TYPES`.
+    score_statistics : ScoreStatistics
+        The fitted densities and training-score statistics that the score needs.
 
     The forward pass maps ``x`` (``(N, C, H, W)`` or ``(N, n_features)``, input units) to
-    ``(score (N,), anomaly_map (N, H, W) or (N, n_features))``.
+    ``(score (N,), anomaly_map (N, H, W) or (N, n_features))``; the score is
+    :func:`~skanogan.scoring.score_batch`, the function ``decision_function`` uses.
     """
 
     def __init__(
@@ -86,7 +88,7 @@ class ScoringGraph(nn.Module):
         pixel_scaler: PixelScaler,
         geometry: ImageGeometry | None,
         score_type: str,
-        score_scaler: ScoreScaler,
+        score_statistics: ScoreStatistics,
     ):
         super().__init__()
         self.encoder = _frozen_copy(nets.encoder)
@@ -95,7 +97,7 @@ class ScoringGraph(nn.Module):
         self.pixel_scaler = pixel_scaler
         self.geometry = geometry
         self.score_type = score_type
-        self.score_scaler = score_scaler
+        self.score_statistics = score_statistics
         self.eval()
 
     def _to_network(self, x: torch.Tensor) -> torch.Tensor:
@@ -108,16 +110,8 @@ class ScoringGraph(nn.Module):
         x = self.pixel_scaler.transform(x)
         # reconstruct_batch reads only the three generator networks, which this module holds.
         rec = reconstruct_batch(self, x, self._to_network, self._to_input)
-        error = pixel_error(x, rec.x_rec)
-        latent = latent_score(rec.z, rec.z_rec)
-        image = error.flatten(1).mean(dim=1)
-        if self.score_type == "latent":
-            score = latent
-        elif self.score_type == "image":
-            score = image
-        else:
-            score = self.score_scaler.combine(latent, image)
-        return score, error
+        score = score_batch(self.score_type, x, rec, self.score_statistics)
+        return score.to(torch.float32), pixel_error(x, rec.x_rec)
 
 
 def _frozen_copy(module: nn.Module) -> nn.Module:
@@ -139,13 +133,14 @@ def export_onnx(
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
 
     _import_onnx()  # fail early, saying what to install, before building the graph
+    detector._check_score_type(detector._score_statistics())
 
     graph = ScoringGraph(
         detector._networks(),
         detector.pixel_scaler_,
         detector.geometry_,
         detector.score_type,
-        detector.score_scaler_,
+        detector._score_statistics(),
     )
     if detector.image_shape_ is None:
         sample_shape: tuple[int, ...] = (detector.n_features_in_,)

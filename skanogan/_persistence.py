@@ -29,14 +29,17 @@ import torch
 import skanogan
 from skanogan._files import check_output_path, write_atomically
 from skanogan._shapes import ImageGeometry, PixelScaler
-from skanogan.scoring import ScoreScaler
+from skanogan.scoring import GaussianDensity, ScoreScaler
 
 __all__ = ["FORMAT_VERSION", "read_metadata", "read_state", "write_state"]
 
 #: Bumped when a file can no longer be read by older versions; older files stay readable.
-FORMAT_VERSION = 1
+#: 2 (skanogan 0.2): the code densities of the density scores (:class:`GaussianDensity`).
+FORMAT_VERSION = 2
 _FORMAT = "skanogan-model"
-_DATACLASSES = {cls.__name__: cls for cls in (PixelScaler, ScoreScaler, ImageGeometry)}
+_DATACLASSES = {
+    cls.__name__: cls for cls in (PixelScaler, ScoreScaler, GaussianDensity, ImageGeometry)
+}
 
 
 class _Encoder:

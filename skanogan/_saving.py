@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -29,8 +29,12 @@ class SavingMixin:
     """``save``, ``load``, ``read_metadata``, ``export_onnx`` and pickling for the detector.
 
     The class using it provides ``_initialize_networks`` and ``_initialize_optimizers``, which
-    rebuild the networks and optimizers from state dicts on ``device_``.
+    rebuild the networks and optimizers from state dicts on ``device_``, and
+    ``_implicit_params``: parameters added after a file or pickle could have been written,
+    mapped to the value that such an older detector was trained with.
     """
+
+    _implicit_params: ClassVar[dict[str, Any]] = {}
 
     def save(
         self,
@@ -171,7 +175,7 @@ class SavingMixin:
     def __setstate__(self, state: dict[str, Any]) -> None:
         network_states = state.pop("_network_states", None)
         optimizer_states = state.pop("_optimizer_states", None)
-        super().__setstate__(state)
+        super().__setstate__({**self._implicit_params, **state})
         if network_states is None:
             return
         self.device_ = device_for_unpickling(self.device_)

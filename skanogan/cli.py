@@ -35,6 +35,8 @@ import numpy as np
 from skanogan.demo import DEMO_EPOCHS
 from skanogan.estimator import LatentRegularizedGAN
 from skanogan.exceptions import DivergenceError
+from skanogan.losses import RANK_FORMS
+from skanogan.scoring import SCORE_TYPES
 
 # Estimator parameters with an option of their own: --latent-dim sets latent_dim, and so on.
 _ESTIMATOR_OPTIONS = {
@@ -47,7 +49,8 @@ _ESTIMATOR_OPTIONS = {
     "w_adv": (float, "weight of the adversarial term"),
     "w_zrec": (float, "weight of the latent reconstruction term"),
     "w_rank": (float, "weight of the low-rank term"),
-    "score_type": (("latent", "image", "combined"), "anomaly score"),
+    "rank_form": (RANK_FORMS, "form of the low-rank term"),
+    "score_type": (tuple(SCORE_TYPES), "anomaly score"),
     "contamination": (float, "expected outlier fraction; sets the label threshold"),
     "validation_fraction": (float, "fraction held out to set the threshold on unseen normals"),
 }

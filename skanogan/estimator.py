@@ -46,17 +46,20 @@ from skanogan._validation import (
     validate_samples,
 )
 from skanogan.exceptions import DivergenceError
-from skanogan.losses import ADVERSARIAL_LOSSES
+from skanogan.losses import ADVERSARIAL_LOSSES, RANK_FORMS
 from skanogan.networks import GANetworks, build_networks
 from skanogan.scoring import (
+    DENSITY_SCORES,
     SCORE_TYPES,
+    GaussianDensity,
     Reconstruction,
     ScoreScaler,
-    image_score,
-    latent_score,
+    ScoreStatistics,
+    density_codes,
     pixel_error,
     reconstruct_batch,
     saliency_map,
+    score_batch,
 )
 from skanogan.training import (
     COLLAPSE_D_LOSS,
@@ -124,10 +127,22 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     rank : int, default=0
         Singular values of the batch latent matrix kept free by ``L_rank``; the term penalises
         the sum of the others (``rank=0``: the nuclear norm). Must be below ``latent_dim``.
-    score_type : {"latent", "image", "combined"}, default="latent"
+    rank_form : {"nuclear", "scale_free"}, default="nuclear"
+        ``"nuclear"``: the paper's truncated nuclear norm, ``svdvals(Z)[rank:].sum() /
+        sqrt(B)``, which also falls when every code shrinks. ``"scale_free"``: the same sum
+        divided by the Frobenius norm of ``Z``, which only a more concentrated spectrum lowers
+        (between 0 and ``sqrt(latent_dim)``; see :func:`skanogan.losses.rank_loss`).
+    score_type : {"latent", "image", "latent_density", "residual_density", "combined"}, \
+default="latent"
+        The score of :meth:`decision_function` (:data:`skanogan.scoring.SCORE_TYPES`).
         ``"latent"``: mean ``(z - z_rec)**2`` (the paper's score). ``"image"``: mean
-        ``|x - x_rec|`` over pixels. ``"combined"``: their sum after standardising each with the
-        mean and standard deviation of the training scores.
+        ``|x - x_rec|`` over pixels. ``"latent_density"``: squared Mahalanobis distance of
+        ``z = G_e(x)`` under a Gaussian (mean, Ledoit–Wolf shrinkage covariance) fitted to the
+        codes of the training rows; ``"residual_density"``: the same for ``z - z_rec``.
+        ``"combined"``: latent plus image score after standardising each with the mean and
+        standard deviation of the training scores. :meth:`fit` prepares every score, so
+        ``set_params(score_type=...)`` after one fit switches scores without refitting (then
+        ``threshold_`` and ``decision_scores_`` still belong to the score fitted with).
     contamination : float in (0, 0.5], default=0.1
         Expected proportion of outliers; sets ``threshold_`` at the ``1 - contamination``
         quantile of the training (or validation) scores, as PyOD does.
@@ -222,6 +237,11 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     score_scaler_ : ScoreScaler
         Mean and standard deviation of the latent and image training scores (used by
         ``score_type="combined"``).
+    latent_density_, residual_density_ : GaussianDensity
+        Mean and precision matrix (plain arrays) of the Gaussians that the density scores use,
+        fitted on the codes ``z`` and residuals ``z - z_rec`` of the training rows (never of the
+        ``validation_fraction`` rows), computed in ``eval()`` mode after the last epoch; refitted
+        after every ``fit``, so after a ``warm_start`` they describe the networks as trained.
     decision_scores_ : ndarray of shape (n_samples,)
         Scores of the training data ``X`` (held-out samples included). Higher = more abnormal.
     validation_scores_ : ndarray or None
@@ -263,6 +283,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     dtype('int64')
     """
 
+    # Older model files and pickles lack parameters added since; they were trained with these.
+    _implicit_params: ClassVar[dict[str, Any]] = {"rank_form": "nuclear"}
+
     _param_rules: ClassVar[dict[str, list]] = {
         "image_shape": [ImageShape()],
         "latent_dim": [Interval(Integral, 1, None)],
@@ -273,7 +296,8 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         "w_zrec": [Interval(Real, 0, None)],
         "w_rank": [Interval(Real, 0, None)],
         "rank": [Interval(Integral, 0, None)],
-        "score_type": [Options(SCORE_TYPES)],
+        "rank_form": [Options(RANK_FORMS)],
+        "score_type": [Options(tuple(SCORE_TYPES))],
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "epochs": [Interval(Integral, 1, None)],
         "batch_size": [Interval(Integral, 1, None)],
@@ -304,6 +328,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         w_zrec: float = 1.0,
         w_rank: float = 0.05,
         rank: int = 0,
+        rank_form: str = "nuclear",
         score_type: str = "latent",
         contamination: float = 0.1,
         epochs: int = 15,
@@ -331,6 +356,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         self.w_zrec = w_zrec
         self.w_rank = w_rank
         self.rank = rank
+        self.rank_form = rank_form
         self.score_type = score_type
         self.contamination = contamination
         self.epochs = epochs
@@ -430,11 +456,11 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 f"rank must be smaller than latent_dim ({self.latent_dim}) when w_rank > 0, "
                 f"got rank={self.rank}"
             )
-        if not self.w_zrec and self.score_type != "image":
+        if not self.w_zrec and self.score_type not in ("image", "latent_density"):
             warnings.warn(
                 f"w_zrec=0 leaves the auxiliary encoder untrained, so score_type="
                 f"{self.score_type!r} compares z with an untrained encoding; "
-                "consider score_type='image'",
+                "consider score_type='image' or 'latent_density'",
                 UserWarning,
                 stacklevel=3,
             )
@@ -601,6 +627,7 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             w_zrec=float(self.w_zrec),
             w_rank=float(self.w_rank),
             rank=int(self.rank),
+            rank_form=self.rank_form,
             adversarial_loss=self.adversarial_loss,
             amp_dtype=self.amp_dtype_,
         )
@@ -653,9 +680,20 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
             )
 
     def _fit_threshold(self, samples: Samples, train_idx: np.ndarray, val_idx: np.ndarray) -> None:
-        latent, image = self._raw_scores(samples)
-        self.score_scaler_ = ScoreScaler.fit(latent[train_idx], image[train_idx])
-        self.decision_scores_ = self._select_score(latent, image)
+        """Fit the score statistics on the training rows, then the threshold."""
+        widths = [self.latent_dim] * len(DENSITY_SCORES)
+
+        def codes(x: torch.Tensor) -> torch.Tensor:
+            return torch.cat(list(density_codes(self._reconstruct(x)).values()), dim=1)
+
+        train_codes = self._map_batches(samples, codes, rows=train_idx).astype(np.float64)
+        for name, part in zip(
+            DENSITY_SCORES, np.split(train_codes, np.cumsum(widths)[:-1], axis=1), strict=True
+        ):
+            setattr(self, f"{name}_", GaussianDensity.fit(part))
+        raw = self._raw_scores(samples)
+        self.score_scaler_ = ScoreScaler.fit(raw["latent"][train_idx], raw["image"][train_idx])
+        self.decision_scores_ = self._select_score(raw)
         self.validation_scores_ = self.decision_scores_[val_idx] if len(val_idx) else None
         reference = self.decision_scores_ if len(val_idx) == 0 else self.validation_scores_
         self.threshold_ = float(np.percentile(reference, 100 * (1 - self.contamination)))
@@ -686,19 +724,22 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         fn: Callable[[torch.Tensor], torch.Tensor],
         *,
         gradients: bool = False,
+        rows: np.ndarray | None = None,
     ) -> np.ndarray:
         """Apply ``fn`` to every scaled batch in eval mode; concatenate on CPU.
 
         Runs in inference mode unless ``fn`` needs ``gradients`` with respect to its input.
+        ``rows`` (sorted indices) restricts it to those samples, in that order.
         """
+        n_rows = len(samples) if rows is None else len(rows)
         for module in self._networks().modules().values():
             module.eval()
         outputs: np.ndarray | None = None
         bar = None
-        if self.verbose and len(samples) > 10 * self.eval_batch_size:
+        if self.verbose and n_rows > 10 * self.eval_batch_size:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(samples), desc="score", unit="sample")
+            bar = tqdm(total=n_rows, desc="score", unit="sample")
         with (
             contextlib.closing(bar) if bar is not None else contextlib.nullcontext(),
             cuda_autotune(self.device_),
@@ -707,14 +748,15 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 self.device_.type, dtype=self.amp_dtype_, enabled=self.amp_dtype_ is not None
             ),
         ):
-            for start in range(0, len(samples), self.eval_batch_size):
-                rows = slice(start, start + self.eval_batch_size)
-                out = fn(self._scaled(samples.read(rows))).detach().cpu().numpy()
+            for start in range(0, n_rows, self.eval_batch_size):
+                batch = slice(start, start + self.eval_batch_size)
+                read = batch if rows is None else rows[batch]
+                out = fn(self._scaled(samples.read(read))).detach().cpu().numpy()
                 if outputs is None:
                     # Filled in place: per-batch arrays kept alive until a final concatenate
                     # fragment the heap, and memory then grows with n (glibc keeps it).
-                    outputs = np.empty((len(samples), *out.shape[1:]), dtype=out.dtype)
-                outputs[rows] = out
+                    outputs = np.empty((n_rows, *out.shape[1:]), dtype=out.dtype)
+                outputs[batch] = out
                 if bar is not None:
                     bar.update(len(out))
         return outputs
@@ -722,12 +764,31 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
     def _reconstruct(self, x: torch.Tensor) -> Reconstruction:
         return reconstruct_batch(self._runtime_networks(), x, self._to_network, self._to_input)
 
-    def _raw_scores(self, samples: Samples) -> tuple[np.ndarray, np.ndarray]:
-        def both(x: torch.Tensor) -> torch.Tensor:
-            rec = self._reconstruct(x)
-            return torch.stack([latent_score(rec.z, rec.z_rec), image_score(x, rec.x_rec)], dim=1)
+    def _score_statistics(self) -> ScoreStatistics:
+        """The fitted statistics of the scores; a model saved before 0.2 has no densities."""
+        densities = None
+        if all(hasattr(self, f"{name}_") for name in DENSITY_SCORES):
+            densities = {name: getattr(self, f"{name}_") for name in DENSITY_SCORES}
+        return ScoreStatistics(densities=densities, scaler=getattr(self, "score_scaler_", None))
 
-        scores = self._map_batches(samples, both).astype(np.float64, copy=False)
+    def _check_score_type(self, stats: ScoreStatistics) -> None:
+        if self.score_type not in stats.available():
+            raise ValueError(
+                f"score_type={self.score_type!r} needs the code densities that fit computes "
+                "since skanogan 0.2; this detector was loaded from an older model file: "
+                f"refit it, or use one of {stats.available()}"
+            )
+
+    def _raw_scores(self, samples: Samples) -> dict[str, np.ndarray]:
+        """Every score except ``"combined"`` (which is built from two of them), per sample."""
+        stats = self._score_statistics()
+        names = [name for name in stats.available() if name != "combined"]
+
+        def every(x: torch.Tensor) -> torch.Tensor:
+            rec = self._reconstruct(x)
+            return torch.stack([score_batch(name, x, rec, stats).double() for name in names], 1)
+
+        scores = self._map_batches(samples, every)
         bad = ~np.isfinite(scores).all(axis=1)
         if bad.any():
             # Finite inputs whose scaled values overflow the float32 networks (e.g. 1e38 after
@@ -738,14 +799,12 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
                 f"index {int(np.flatnonzero(bad)[0])}): their values lie far outside the "
                 f"training range [{low:g}, {high:g}]; rescale X like the training data"
             )
-        return scores[:, 0], scores[:, 1]
+        return dict(zip(names, scores.T, strict=True))
 
-    def _select_score(self, latent: np.ndarray, image: np.ndarray) -> np.ndarray:
-        if self.score_type == "latent":
-            return latent
-        if self.score_type == "image":
-            return image
-        return self.score_scaler_.combine(latent, image)
+    def _select_score(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+        if self.score_type == "combined":
+            return self.score_scaler_.combine(raw["latent"], raw["image"])
+        return raw[self.score_type]
 
     # ------------------------------------------------------------ scoring
 
@@ -765,7 +824,9 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,), float64
         """
         check_is_fitted(self)
-        return self._select_score(*self._raw_scores(validate_samples(self, X, reset=False)))
+        samples = validate_samples(self, X, reset=False)
+        self._check_score_type(self._score_statistics())
+        return self._select_score(self._raw_scores(samples))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Normality of each sample: ``-decision_function(X)``, higher = more normal.
@@ -864,12 +925,13 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         return self._map_batches(samples, lambda x: pixel_error(x, self._reconstruct(x).x_rec))
 
     def latent_saliency(self, X: Any) -> np.ndarray:
-        """Per-pixel ``|d latent score / d x|`` at the input's resolution, averaged over channels.
+        """Per-pixel ``|d score / d x|`` of the ``score_type`` score, averaged over channels.
 
-        Where the ``"latent"`` score reacts to a pixel: the anomaly map that belongs to the
-        latent score, as :meth:`anomaly_map` belongs to the image score. Each sample's map
-        depends on that sample only. Gradients are taken with respect to the pixels in the
-        network's ``[-1, 1]`` units, so maps of different inputs are comparable.
+        Where the selected score reacts to a pixel: the anomaly map that belongs to a latent
+        score (``"latent"``, ``"latent_density"``, ...), as :meth:`anomaly_map` belongs to the
+        image score. Each sample's map depends on that sample only. Gradients are taken with
+        respect to the pixels in the network's ``[-1, 1]`` units, so maps of different inputs
+        are comparable.
 
         Returns
         -------
@@ -878,9 +940,15 @@ class LatentRegularizedGAN(SavingMixin, OutlierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         samples = validate_samples(self, X, reset=False)
+        stats = self._score_statistics()
+        self._check_score_type(stats)
         nets = self._runtime_networks()
+
+        def score(x: torch.Tensor, rec: Reconstruction) -> torch.Tensor:
+            return score_batch(self.score_type, x, rec, stats)
+
         return self._map_batches(
             samples,
-            lambda x: saliency_map(nets, x, self._to_network, self._to_input),
+            lambda x: saliency_map(nets, x, self._to_network, self._to_input, score),
             gradients=True,
         )

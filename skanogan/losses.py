@@ -5,7 +5,8 @@ One function per term, each the *unweighted* mean the paper names:
 - :func:`irec_loss` ``L_irec``: mean ``|x - x_rec|``.
 - :func:`adv_loss` ``L_adv``: the generator's adversarial term, feature matching or BCE.
 - :func:`zrec_loss` ``L_zrec``: mean ``(z - z_rec)**2``.
-- :func:`rank_loss` ``L_rank``: truncated nuclear norm of the batch latent matrix.
+- :func:`rank_loss` ``L_rank``: truncated nuclear norm of the batch latent matrix, as the paper
+  has it or divided by the matrix's Frobenius norm (scale-free).
 
 :func:`discriminator_loss` is D's BCE on real vs reconstructed images.
 
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "ADVERSARIAL_LOSSES",
+    "RANK_FORMS",
     "LossTerms",
     "adv_loss",
     "discriminator_loss",
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 ADVERSARIAL_LOSSES = ("feature_matching", "bce")
+RANK_FORMS = ("nuclear", "scale_free")
 
 
 class LossTerms(NamedTuple):
@@ -83,17 +86,26 @@ def zrec_loss(z: torch.Tensor, z_rec: torch.Tensor) -> torch.Tensor:
     return (z - z_rec).pow(2).mean()
 
 
-def rank_loss(z: torch.Tensor, rank: int) -> torch.Tensor | None:
-    """``L_rank``: ``svdvals(Z)[rank:].sum() / sqrt(B)`` for the ``(B, latent_dim)`` batch matrix.
+def rank_loss(z: torch.Tensor, rank: int, form: str = "nuclear") -> torch.Tensor | None:
+    """``L_rank`` of the ``(B, latent_dim)`` batch matrix ``Z``: its spectrum beyond ``rank``.
 
     The sum of singular values beyond the first ``rank`` (``rank=0``: the nuclear norm) is a
-    convex surrogate of the paper's constraint ``rank(Z) = r`` (eq. 5). Dividing by ``sqrt(B)``
-    keeps the term's scale independent of the batch size: the singular values of B
-    i.i.d. rows grow as ``sqrt(B)``. Computed in float32 even under autocast.
+    convex surrogate of the paper's constraint ``rank(Z) = r`` (eq. 5).
 
-    Returns ``None`` when the SVD fails or is not finite, so the caller can skip the term for
-    this step instead of crashing or poisoning the weights.
+    - ``form="nuclear"`` (the paper's): ``svdvals(Z)[rank:].sum() / sqrt(B)``. Dividing by
+      ``sqrt(B)`` keeps the scale independent of the batch size (the singular values of B
+      i.i.d. rows grow as ``sqrt(B)``). It also falls when every code merely shrinks, which
+      the networks can do at no cost to the other terms.
+    - ``form="scale_free"``: ``svdvals(Z)[rank:].sum() / ||Z||_F``, unchanged when ``Z`` is
+      scaled, so only a spectrum concentrated in fewer directions lowers it. It lies between 0
+      and ``sqrt(min(B, latent_dim))`` (1 for a rank-one ``Z`` with ``rank=0``).
+
+    Computed in float32 even under autocast. Returns ``None`` when the SVD fails or is not
+    finite, so the caller can skip the term for this step instead of crashing or poisoning the
+    weights.
     """
+    if form not in RANK_FORMS:
+        raise ValueError(f"rank_form must be one of {RANK_FORMS}, got {form!r}")
     with torch.autocast(device_type=z.device.type, enabled=False):
         try:
             singular_values = torch.linalg.svdvals(z.float())
@@ -101,7 +113,11 @@ def rank_loss(z: torch.Tensor, rank: int) -> torch.Tensor | None:
             return None
     if not bool(torch.isfinite(singular_values).all()):
         return None
-    return singular_values[rank:].sum() / math.sqrt(z.shape[0])
+    tail = singular_values[rank:].sum()
+    if form == "nuclear":
+        return tail / math.sqrt(z.shape[0])
+    # ||Z||_F is the norm of the singular values; the floor keeps an all-zero batch finite.
+    return tail / singular_values.norm().clamp_min(torch.finfo(torch.float32).tiny)
 
 
 def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:

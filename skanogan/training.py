@@ -74,6 +74,7 @@ class TrainConfig:
     w_rank: float
     rank: int
     adversarial_loss: str
+    rank_form: str = "nuclear"
     amp_dtype: torch.dtype | None = None
 
 
@@ -148,7 +149,7 @@ def _train_step(
             terms["g_zrec"] = zrec_loss(z, nets.aux_encoder(x_rec))
             total = total + cfg.w_zrec * terms["g_zrec"]
         if cfg.w_rank:
-            rank_term = rank_loss(z, cfg.rank)
+            rank_term = rank_loss(z, cfg.rank, cfg.rank_form)
             svd_skipped = rank_term is None
             if not svd_skipped:
                 terms["g_rank"] = rank_term

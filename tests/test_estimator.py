@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from skanogan import LatentRegularizedGAN
-from skanogan._samples import Samples
+from skanogan.scoring import SCORE_TYPES
 from skanogan.exceptions import ImageShapeWarning
 from skanogan.training import HISTORY_KEYS
 
@@ -462,19 +462,18 @@ def test_latent_saliency_is_per_sample_and_at_input_resolution(tiny, images):
     np.testing.assert_allclose(detector.latent_saliency(images[3:4])[0], maps[3], rtol=1e-5)
 
 
-def test_latent_saliency_is_the_gradient_of_the_latent_score(tiny, images):
-    """A finite difference of the latent score matches the map (tabular float64 model)."""
+@pytest.mark.parametrize("score_type", list(SCORE_TYPES))
+def test_latent_saliency_is_the_gradient_of_the_selected_score(tiny, images, score_type):
+    """A finite difference of the selected score matches the map (tabular float64 model)."""
     X = images.reshape(40, -1)[:, :6].astype(np.float64)
-    detector = tiny(epochs=2).fit(X)
+    detector = tiny(epochs=2, score_type=score_type).fit(X)
     saliency = detector.latent_saliency(X[:1])[0]
     span = detector.pixel_scaler_.data_max - detector.pixel_scaler_.data_min
     eps = 1e-6
     for j in range(6):
         moved = X[:1].copy()
         moved[0, j] += eps
-        latent = [
-            detector._raw_scores(Samples(rows, (6,), np.float64))[0][0] for rows in (moved, X[:1])
-        ]
-        change = (latent[0] - latent[1]) / eps
+        scores = [detector.decision_function(rows)[0] for rows in (moved, X[:1])]
+        change = (scores[0] - scores[1]) / eps
         # The map is taken in network units: x_network = 2 (x - min) / span - 1.
         assert abs(change) == pytest.approx(saliency[j] * 2 / span[j], rel=1e-3, abs=1e-9)

@@ -131,7 +131,7 @@ def test_zero_zrec_weight_skips_aux_encoder():
 
 def test_svd_failure_is_counted_and_other_terms_still_train(monkeypatch):
     """When rank_loss returns None every batch, svd_skipped counts them and G still learns."""
-    calls = _count_calls(monkeypatch, "rank_loss", replacement=lambda z, rank: None)
+    calls = _count_calls(monkeypatch, "rank_loss", replacement=lambda z, rank, form: None)
     nets, opt = _setup()
     before = {name: _snapshot(module) for name, module in nets.modules().items()}
     record = train_epoch(nets, opt, _batches(), DEFAULT_CFG)
@@ -148,11 +148,11 @@ def test_partial_svd_failure_averages_rank_over_successful_steps(monkeypatch):
     original = skanogan.training.rank_loss
     values = []
 
-    def every_other(z, rank):
+    def every_other(z, rank, form):
         if len(values) % 2:
             values.append(None)
             return None
-        result = original(z, rank)
+        result = original(z, rank, form)
         values.append(result.item())
         return result
 
@@ -166,7 +166,7 @@ def test_partial_svd_failure_averages_rank_over_successful_steps(monkeypatch):
 
 def test_only_rank_weight_with_skipped_svd_does_not_crash(monkeypatch):
     """If the rank term is the only one on and its SVD is skipped, G does not step, D does."""
-    monkeypatch.setattr(skanogan.training, "rank_loss", lambda z, rank: None)
+    monkeypatch.setattr(skanogan.training, "rank_loss", lambda z, rank, form: None)
     nets, opt = _setup()
     generator_before = {
         name: _snapshot(getattr(nets, name)) for name in ("encoder", "decoder", "aux_encoder")
