@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from skanogan import LatentRegularizedGAN
-from skanogan.scoring import SCORE_TYPES
 from skanogan.exceptions import ImageShapeWarning
+from skanogan.scoring import SCORE_TYPES
 from skanogan.training import HISTORY_KEYS
 
 # ----------------------------------------------------------------- input layouts
