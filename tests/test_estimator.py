@@ -270,7 +270,7 @@ def test_sign_conventions(tiny, images):
     assert labels[40:].all()
 
 
-@pytest.mark.parametrize("score_type", ["latent", "image", "combined"])
+@pytest.mark.parametrize("score_type", list(SCORE_TYPES))
 def test_scores_do_not_depend_on_batch_size_or_order(tiny, images, score_type):
     """A sample's score is the same whatever eval_batch_size and sample order."""
     detector = tiny(score_type=score_type).fit(images)

@@ -219,3 +219,34 @@ def test_discriminator_loss_small_for_confident_correct_discriminator():
     """A discriminator confidently right on both sides has a near-zero loss."""
     loss = discriminator_loss(torch.full((4,), 20.0), torch.full((4,), -20.0))
     assert loss.item() < 1e-6
+
+
+def test_rank_loss_scale_free_is_tail_over_frobenius_norm():
+    """form="scale_free" divides the spectrum's tail by ||Z||_F."""
+    z = _latent(16, 6, seed=3)
+    singular_values = np.linalg.svd(z.double().numpy(), compute_uv=False)
+    for rank in (0, 2):
+        expected = singular_values[rank:].sum() / np.sqrt((singular_values**2).sum())
+        assert rank_loss(z, rank, "scale_free").item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_rank_loss_scale_free_ignores_scale_and_falls_with_concentration():
+    """Shrinking every code lowers the nuclear form only; a rank-one Z gives 1 at rank=0."""
+    z = _latent(16, 6, seed=4)
+    assert rank_loss(0.1 * z, 0, "scale_free").item() == pytest.approx(
+        rank_loss(z, 0, "scale_free").item(), rel=1e-5
+    )
+    assert rank_loss(0.1 * z, 0).item() == pytest.approx(0.1 * rank_loss(z, 0).item(), rel=1e-5)
+    u, v = torch.randn(16, 1), torch.randn(1, 6)
+    assert rank_loss(u @ v, 0, "scale_free").item() == pytest.approx(1.0, rel=1e-4)
+    assert rank_loss(u @ v, 0, "scale_free").item() < rank_loss(z, 0, "scale_free").item()
+
+
+def test_rank_loss_scale_free_is_finite_for_an_all_zero_batch():
+    """A zero Z (a collapsed encoder) gives 0, not NaN."""
+    assert rank_loss(torch.zeros(8, 4), 0, "scale_free").item() == 0.0
+
+
+def test_rank_loss_unknown_form_raises_value_error():
+    with pytest.raises(ValueError, match="rank_form must be one of"):
+        rank_loss(_latent(4, 3, seed=0), 0, "frobenius")

@@ -9,6 +9,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from skanogan import LatentRegularizedGAN, __version__
+from skanogan.scoring import SCORE_TYPES
 
 _EXTRA = "needs the 'onnx' extra: pip install 'skanogan[onnx]'"
 onnx = pytest.importorskip("onnx", reason=_EXTRA)
@@ -55,7 +56,7 @@ def gray_onnx(gray_detector, tmp_path_factory):
     return gray_detector.export_onnx(tmp_path_factory.mktemp("onnx") / "gray.onnx")
 
 
-@pytest.mark.parametrize("score_type", ["latent", "image", "combined"])
+@pytest.mark.parametrize("score_type", list(SCORE_TYPES))
 def test_scores_and_maps_match_pytorch(score_type, gray_detector, gray_images, tmp_path):
     """Each score type and the anomaly map agree with PyTorch, for batches of 1 and 7."""
     detector = with_score_type(gray_detector, score_type)
