@@ -75,15 +75,16 @@ def _shrink(images: np.ndarray, side: int) -> np.ndarray:
 
 
 def load_cell_data(
-    dataset: str, normal_class: int, seed: int
+    dataset: str, normal_class: int, seed: int, data_home: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(X_fit, X_val, y_val)`` of one task, from the data set's training data only.
 
-    ``X_*`` are uint8 ``(n, 1, H, W)``; ``y_val`` is 1 for anomalies.
+    ``X_*`` are uint8 ``(n, 1, H, W)``; ``y_val`` is 1 for anomalies. ``data_home`` as in
+    :func:`skanogan.datasets.get_data_home` (default: ``$SKANOGAN_DATA``).
     """
     rng = np.random.default_rng(seed)
     if dataset == "elpv":
-        data = datasets.load_elpv()
+        data = datasets.load_elpv(data_home)
         train_half, _ = train_test_split(
             np.arange(len(data.target)), test_size=0.5, random_state=seed, stratify=data.target
         )
@@ -97,7 +98,7 @@ def load_cell_data(
     else:
         data = {"mnist": datasets.load_mnist, "fashion_mnist": datasets.load_fashion_mnist}[
             dataset
-        ]()
+        ](data_home)
         target = data.target_train
         normal = rng.permutation(np.flatnonzero(target == normal_class))
         fit, held = np.sort(normal[:N_FIT]), np.sort(normal[N_FIT : N_FIT + N_VAL_NORMAL])
@@ -146,7 +147,7 @@ def run_skanogan(config: str, X_fit: np.ndarray, X_val: np.ndarray, y_val: np.nd
 
 def run_peer(name: str, X_fit: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, seed: int):
     """A PyOD detector through the quality benchmark's adapter (same inputs and settings)."""
-    from skanogan.benchmark import detectors as det
+    from benchmarks import detectors as det
 
     model = det.make_detector(name, seed=seed, settings={})
     start = time.perf_counter()
@@ -191,13 +192,20 @@ def environment() -> dict[str, Any]:
     }
 
 
-def run(configs: list[str], seeds: tuple[int, ...], results: Path, worker: tuple[int, int]):
+def run(
+    configs: list[str],
+    seeds: tuple[int, ...],
+    results: Path,
+    worker: tuple[int, int],
+    data_home: str | None = None,
+) -> None:
+    """Fit this worker's share of the cells not yet in ``results``, appending one record each."""
     done = {_key(record) for record in read_records(results)}
     index, count = worker
     for position, (config, dataset, normal_class, seed) in enumerate(cells(configs, seeds)):
         if position % count != index or (config, dataset, normal_class, seed) in done:
             continue
-        X_fit, X_val, y_val = load_cell_data(dataset, normal_class, seed)
+        X_fit, X_val, y_val = load_cell_data(dataset, normal_class, seed, data_home)
         runner = run_peer if config in PEERS else run_skanogan
         outcome = runner(config, X_fit, X_val, y_val, seed)
         record = {
@@ -216,7 +224,7 @@ def run(configs: list[str], seeds: tuple[int, ...], results: Path, worker: tuple
             summary = f"AUROC {outcome['scores']['default']['auroc']:.3f}"
         else:
             last = outcome["scores"][str(CHECKPOINTS[-1])]
-            summary = " ".join(f"{name} {last[name]['auroc']:.3f}" for name in SCORE_TYPES)
+            summary = " ".join(f"{name} {v['auroc']:.3f}" for name, v in last.items())
         print(
             f"{config} {dataset} {normal_class} seed {seed}: {summary} "
             f"({outcome['fit_seconds']:.0f} s)",
@@ -231,13 +239,14 @@ def main(argv: list[str] | None = None) -> None:
     run_parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     run_parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     run_parser.add_argument("--worker", default="0/1", help="K/N: run every N-th cell from K")
+    run_parser.add_argument("--data-home", help="data folder (default: $SKANOGAN_DATA)")
     for p in (run_parser, sub.add_parser("report", help="print the validation tables")):
         p.add_argument("--results", type=Path, default=Path("benchmarks/results/validation.jsonl"))
     args = parser.parse_args(argv)
     if args.command == "run":
         index, count = (int(part) for part in args.worker.split("/"))
         args.results.parent.mkdir(parents=True, exist_ok=True)
-        run(args.configs, tuple(args.seeds), args.results, (index, count))
+        run(args.configs, tuple(args.seeds), args.results, (index, count), args.data_home)
     else:
         from benchmarks.validation_report import render
 

@@ -1,5 +1,8 @@
 """Shared fixtures: tiny images and a tiny, fast estimator configuration."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -49,3 +52,21 @@ def eager_compile(monkeypatch):
 
     monkeypatch.setattr(torch, "compile", compile_eager)
     return wrapped
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data_home(monkeypatch) -> Path:
+    """The project's real data (``../shared/data``), also as ``$SKANOGAN_DATA``.
+
+    Outside CI a missing folder skips the test with the reason; in CI it fails, since CI always
+    has the folder beside the clone.
+    """
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the shared data at {SHARED_DATA}")
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    monkeypatch.setenv("SKANOGAN_DATA", str(SHARED_DATA))
+    return SHARED_DATA

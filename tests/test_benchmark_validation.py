@@ -1,0 +1,105 @@
+"""The validation sweep: tasks from training data only, resumable records, the ranking."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import validation
+from benchmarks.validation_report import render, rows, summary
+from skanogan import datasets
+from skanogan.model_selection import one_class_split
+
+
+def _row_set(images: np.ndarray) -> set[bytes]:
+    return {row.tobytes() for row in images.reshape(len(images), -1)}
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist"])
+def test_mnist_like_cells_use_the_training_split_only(shared_data_home, dataset):
+    """Fit and validation images are disjoint training images; no test image is used."""
+    X_fit, X_val, y_val = validation.load_cell_data(dataset, 3, seed=0)
+    data = getattr(datasets, f"load_{dataset}")(shared_data_home)
+    assert X_fit.shape == (validation.N_FIT, 1, 28, 28) and X_fit.dtype == np.uint8
+    assert (y_val == 0).sum() == validation.N_VAL_NORMAL
+    assert (y_val == 1).sum() == validation.N_VAL_ANOMALOUS
+    train, test = _row_set(data.images_train), _row_set(data.images_test)
+    fit, val = _row_set(X_fit), _row_set(X_val)
+    assert fit <= train and val <= train and not fit & val
+    assert not (fit | val) & (test - train)
+    normal_class = _row_set(data.images_train[data.target_train == 3])
+    assert fit <= normal_class and _row_set(X_val[y_val == 0]) <= normal_class
+    assert not _row_set(X_val[y_val == 1]) & normal_class
+
+
+def test_elpv_cells_are_the_benchmarks_training_half(shared_data_home):
+    """Fit + held-out normals are the benchmark's training normals; anomalies are from that half."""
+    X_fit, X_val, y_val = validation.load_cell_data("elpv", 0, seed=1)
+    data = datasets.load_elpv(shared_data_home)
+    split = one_class_split(data.images, data.target, 0, test_size=0.5, random_state=1)
+    shrunk = validation._shrink(split.X_train, validation.ELPV_SIDE)
+    assert _row_set(np.concatenate([X_fit, X_val[y_val == 0]])) == _row_set(shrunk)
+    assert not _row_set(X_fit) & _row_set(X_val)
+    test_half = validation._shrink(split.X_test, validation.ELPV_SIDE)
+    assert not _row_set(X_val[y_val == 1]) & _row_set(test_half[split.y_test == 0])
+    assert 0.25 < (y_val == 0).sum() / (len(X_fit) + (y_val == 0).sum()) < 0.35
+
+
+def test_run_resumes_and_splits_cells_between_workers(tmp_path, monkeypatch):
+    """Records are keyed by cell: a rerun adds nothing, and two workers share the cells."""
+    monkeypatch.setattr(validation, "CLASSES", {"mnist": (0, 1, 2)})
+    monkeypatch.setattr(validation, "PEERS", ())
+    monkeypatch.setattr(
+        validation,
+        "load_cell_data",
+        lambda *args: (np.zeros((1,)), np.zeros((1,)), np.zeros(1)),
+    )
+    monkeypatch.setattr(
+        validation,
+        "run_skanogan",
+        lambda config, *args: {"scores": {"15": {}}, "fit_seconds": 0.0},
+    )
+    results = tmp_path / "v.jsonl"
+    for worker in ((0, 2), (1, 2), (0, 2)):
+        validation.run(["paper"], (0,), results, worker)
+    keys = [(r["dataset"], r["class"]) for r in map(json.loads, results.read_text().splitlines())]
+    assert sorted(keys) == [("mnist", 0), ("mnist", 1), ("mnist", 2)]
+
+
+def _record(config, dataset, normal_class, auroc):
+    scores = {"15": {"latent": {"auroc": auroc, "ap": auroc}}}
+    if config in validation.PEERS:
+        scores = {"default": {"auroc": auroc, "ap": auroc}}
+    return {
+        "config": config,
+        "dataset": dataset,
+        "class": normal_class,
+        "seed": 0,
+        "scores": scores,
+    }
+
+
+def test_report_ranks_complete_rows_by_the_mean_over_datasets(monkeypatch):
+    """Each data set weighs the same; incomplete configurations are listed, not ranked."""
+    monkeypatch.setattr(validation, "CLASSES", {"mnist": (0, 1), "elpv": (0,)})
+    import benchmarks.validation_report as report
+
+    monkeypatch.setattr(report, "CLASSES", validation.CLASSES)
+    monkeypatch.setattr(report, "DATASETS", ("mnist", "elpv"))
+    records = [
+        _record("paper", "mnist", 0, 0.9),
+        _record("paper", "mnist", 1, 0.7),
+        _record("paper", "elpv", 0, 0.6),
+        _record("LOF", "mnist", 0, 0.95),
+        _record("LOF", "mnist", 1, 0.95),
+        _record("LOF", "elpv", 0, 0.4),
+        _record("ganomaly", "mnist", 0, 1.0),
+    ]
+    table = rows(records)
+    assert summary(table["paper/latent@15"]) == pytest.approx(
+        {"mnist": 0.8, "elpv": 0.6, "score": 0.7}
+    )
+    text = render(records)
+    ranking = text.split("### Ranking")[1].split("###")[0]
+    assert ranking.index("paper/latent@15") < ranking.index("| LOF")  # 0.700 > 0.675
+    assert "ganomaly" not in ranking and "Incomplete (cells done of 3): ganomaly 1" in text
