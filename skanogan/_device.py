@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,20 +42,77 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
-def resolve_amp_dtype(amp: str | bool, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``amp`` on ``device``: bfloat16 where supported, else float16.
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively, so that CPU mixed precision pays off.
 
-    Mixed precision runs on CUDA only: ``"auto"`` means "on when CUDA", and ``amp=True`` on
-    another device is a ``ValueError``.
+    oneDNN's own check (``torch.ops.mkldnn._is_mkldnn_bf16_supported``, absent from some torch
+    builds) also says yes on x86 CPUs with AVX-512 but without its BF16 instructions, where
+    bfloat16 is emulated and slower than float32: there, AVX-512 BF16 or AMX is required too.
     """
-    if device.type != "cuda":
-        if amp is True:
-            raise ValueError(f"amp=True needs a CUDA device, but the device is {device}")
-        return None
+    onednn_check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    if onednn_check is None or not torch.backends.mkldnn.is_available() or not onednn_check():
+        return False
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return True  # Arm: oneDNN checks for the BF16 extension itself
+    checks = [
+        getattr(torch.cpu, name, None)
+        for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    ]
+    # A torch without these checks cannot tell native from emulated: stay in float32.
+    return any(check is not None and check() for check in checks)
+
+
+def resolve_amp_dtype(amp: str | bool, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``amp`` on ``device``, or ``None`` for full precision.
+
+    On CUDA, ``"auto"`` and ``True`` give bfloat16 where supported, else float16 (with loss
+    scaling). On the CPU only ``True`` turns mixed precision on, in bfloat16, and only where
+    :func:`cpu_supports_bf16`: elsewhere it is a ``ValueError``. ``"auto"`` stays float32 on the
+    CPU until measurements of speed and detection quality on such CPUs decide it (issue 16).
+    Float16 is never used on the CPU.
+    """
     if amp is False:
         return None
-    with torch.cuda.device(device):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cuda":
+        with torch.cuda.device(device):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if amp == "auto":
+        return None
+    if not cpu_supports_bf16():
+        raise ValueError(
+            f"amp=True asks for bfloat16 mixed precision on {device}, but this CPU lacks native "
+            "bfloat16 instructions (AVX-512 BF16 or AMX): bfloat16 would be emulated, slower "
+            "than float32. Use amp=False"
+        )
+    return torch.bfloat16
+
+
+def amp_dtype_after_loading(
+    amp_dtype: torch.dtype | None, device: torch.device
+) -> torch.dtype | None:
+    """The autocast dtype of a model trained under ``amp_dtype`` once loaded onto ``device``.
+
+    A CUDA model keeps its precision. On the CPU only bfloat16 survives, and only where
+    :func:`cpu_supports_bf16`; otherwise (float16, or bfloat16 on a CPU without it) the model
+    runs in float32, with a :class:`~skanogan.exceptions.DeviceWarning`, since its scores then
+    differ from those its threshold and score statistics were fitted on.
+    """
+    if amp_dtype is None or device.type == "cuda":
+        return amp_dtype
+    if amp_dtype == torch.bfloat16 and cpu_supports_bf16():
+        return amp_dtype
+    if amp_dtype == torch.float16:
+        reason = "which skanogan never uses on the CPU"
+    else:
+        reason = "but this CPU lacks native bfloat16 instructions (AVX-512 BF16 or AMX)"
+    warnings.warn(
+        f"this model was trained with {str(amp_dtype).removeprefix('torch.')} mixed precision, "
+        f"{reason}: it runs in float32 here, so its scores differ from those its threshold_ "
+        "was set on",
+        DeviceWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from skanogan._device import device_for_unpickling, state_to_cpu
+from skanogan._device import amp_dtype_after_loading, device_for_unpickling, state_to_cpu
 from skanogan._persistence import read_metadata, read_state, write_state
 
 __all__ = ["NETWORKS", "SavingMixin"]
@@ -179,7 +179,6 @@ class SavingMixin:
         if network_states is None:
             return
         self.device_ = device_for_unpickling(self.device_)
-        if self.device_.type != "cuda":
-            self.amp_dtype_ = None
+        self.amp_dtype_ = amp_dtype_after_loading(self.amp_dtype_, self.device_)
         self._initialize_networks(torch.Generator(), states=network_states)
         self._initialize_optimizers(states=optimizer_states)

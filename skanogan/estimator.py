@@ -165,8 +165,14 @@ default="latent"
         CUDA device on a machine without one is a ``ValueError``. Data stays on the CPU and
         moves one batch at a time.
     amp : "auto" or bool, default="auto"
-        Mixed precision (bfloat16 where supported, else float16 with loss scaling) on CUDA
-        only; ``"auto"`` turns it on there. ``True`` on a CPU device is a ``ValueError``.
+        Mixed precision for training and scoring (autocast; the rank term's SVD, the code
+        densities and the scores themselves stay in full precision). On CUDA, ``"auto"`` and
+        ``True`` use bfloat16 where the GPU supports it, else float16 with loss scaling. On
+        the CPU, ``True`` uses bfloat16 where the CPU has native bfloat16 instructions
+        (AVX-512 BF16 or AMX) and is a ``ValueError`` elsewhere, where bfloat16 would be
+        emulated and slower than float32; ``"auto"`` stays float32 on the CPU for now, until
+        the speed and validation quality of bfloat16 are measured on such CPUs. Float16 is
+        never used on the CPU. Tabular data runs in float64, which autocast leaves alone.
     compile : bool, default=False
         Wrap the four networks in :func:`torch.compile` for training and scoring. The first
         steps are slow (compilation; again for a new batch size or mode), later ones faster
@@ -224,8 +230,12 @@ default="latent"
     device_ : torch.device
         The device actually used.
     amp_dtype_ : torch.dtype or None
-        The autocast dtype on CUDA (``torch.bfloat16`` or ``torch.float16``), ``None`` for
-        full precision.
+        The precision the model was trained in and scores in: the autocast dtype
+        (``torch.bfloat16`` on CUDA or the CPU, ``torch.float16`` on CUDA only), ``None`` for
+        full precision (tabular networks run in float64 whatever it says). Kept by
+        ``save``/``load`` and pickling; a model loaded onto a CPU that cannot run it (float16,
+        or bfloat16 without native support) runs in float32 instead, with a
+        :class:`~skanogan.exceptions.DeviceWarning`.
     history_ : list of dict
         One dict of plain floats per epoch: ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank``
         (unweighted), ``g_total``, ``d_loss``, ``svd_skipped`` (steps whose SVD failed or was not

@@ -65,7 +65,7 @@ class TrainConfig:
     """Loss weights and options of the generator step (``SPEC.md``, paper eq. 1).
 
     A weight of 0 switches its term off: the term is not computed at all.
-    ``amp_dtype`` is the autocast dtype on CUDA, or ``None`` for full precision.
+    ``amp_dtype`` is the autocast dtype (CUDA or CPU), or ``None`` for full precision.
     """
 
     w_irec: float

@@ -417,12 +417,6 @@ def test_resolve_amp_dtype_auto_on_cpu_is_none():
     assert resolve_amp_dtype(False, CPU) is None
 
 
-def test_resolve_amp_dtype_true_on_cpu_is_value_error():
-    """amp=True on the CPU is a ValueError."""
-    with pytest.raises(ValueError, match="amp=True needs a CUDA device"):
-        resolve_amp_dtype(True, CPU)
-
-
 def test_to_device_cpu_casts_without_copying_a_float32_batch():
     """On the CPU, to_device casts to the requested dtype; a float32 batch is not copied again
     (Samples.read already made it the caller's own array)."""
