@@ -232,7 +232,7 @@ default="latent"
     amp_dtype_ : torch.dtype or None
         The precision the model was trained in and scores in: the autocast dtype
         (``torch.bfloat16`` on CUDA or the CPU, ``torch.float16`` on CUDA only), ``None`` for
-        full precision (tabular networks run in float64 whatever it says). Kept by
+        full precision, always for tabular data (its networks run in float64). Kept by
         ``save``/``load`` and pickling; a model loaded onto a CPU that cannot run it (float16,
         or bfloat16 without native support) runs in float32 instead, with a
         :class:`~skanogan.exceptions.DeviceWarning`.
@@ -424,6 +424,9 @@ default="latent"
         if not continuing:
             self.device_ = resolve_device(self.device)
             self.amp_dtype_ = resolve_amp_dtype(self.amp, self.device_)
+            if self.image_shape_ is None:
+                # The tabular networks run in float64, which autocast leaves alone.
+                self.amp_dtype_ = None
             self.pixel_scaler_ = scaler
             self._initialize_networks(generator=torch.Generator().manual_seed(seed))
             self._initialize_optimizers()

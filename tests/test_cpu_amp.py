@@ -180,3 +180,10 @@ def test_cpu_supports_bf16_is_false_without_the_instruction_checks(monkeypatch):
     monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
     monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
     assert cpu_supports_bf16() is False
+
+
+def test_tabular_models_record_full_precision(tiny, images, monkeypatch):
+    """Tabular networks run in float64, which autocast leaves alone: amp_dtype_ says so."""
+    _support(monkeypatch, True)
+    detector = tiny(amp=True).fit(images.reshape(40, -1)[:, :6])
+    assert detector.amp_dtype_ is None
