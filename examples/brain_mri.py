@@ -11,7 +11,9 @@ has no mask. It writes into OUTPUT (created if missing; inputs are only read):
 
 It prints the slice AUROC of MRBrainTumor2 with a bootstrap interval, the same AUROC of the
 foreground fraction alone (how much slice position explains), and one score per volume. The
-honest, leave-one-patient-out evaluation with baselines is ``skanogan benchmark run --suite mri``.
+honest, leave-one-patient-out evaluation with baselines is the benchmark harness's
+``python -m benchmarks run --suite mri``; this example borrows its list of the folder's volumes
+and its bootstrap, so it runs from a clone of the repository, like the harness.
 
     python examples/brain_mri.py OUTPUT [--data-home shared/data] [--quick] [--overwrite]
 
@@ -32,8 +34,11 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from skanogan import LatentRegularizedGAN
-from skanogan.benchmark.mri import HEALTHY, TEMPLATES, bootstrap_ci, brain_mri_folder
 from skanogan.mri import save_map, score_slices, volume_maps, volume_scores, volumes_to_slices
+
+# The harness is not installed with skanogan: it is found at the root of this clone.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.mri import HEALTHY, TEMPLATES, bootstrap_ci, brain_mri_folder
 
 PATIENTS = {
     "slicer_mrbraintumor2": (

@@ -12,7 +12,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from skanogan.benchmark.detectors import (
+from benchmarks.detectors import (
     DETECTORS,
     check_sign,
     make_detector,
@@ -221,7 +221,7 @@ def test_anogan_and_alad_knobs(task):
 def test_alad_diagnosis_scores_come_from_the_fitted_model(task, fitted, preprocessing):
     """below_chance.alad_scores: PyOD's own score plus the reference scores, modes restored;
     with PyOD's standardisation on, every score sees the inputs scaled exactly once."""
-    from skanogan.benchmark.below_chance import alad_scores
+    from benchmarks.below_chance import alad_scores
 
     if preprocessing:
         model = _build("ALAD")

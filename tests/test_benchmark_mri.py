@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from skanogan.benchmark.mri import (
+from benchmarks.mri import (
     BASELINE,
     HEALTHY,
     PATIENTS,
@@ -25,7 +25,7 @@ from skanogan.benchmark.mri import (
     run_mri_profile,
     split_slices,
 )
-from skanogan.benchmark.runner import read_results
+from benchmarks.runner import read_results
 
 BRAIN_MRI = Path(__file__).resolve().parents[2] / "shared" / "data" / "brain_mri"
 
@@ -165,7 +165,7 @@ def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path):
     assert run_mri_profile(profile, results, data_home=BRAIN_MRI.parent, log=print) == 0
     assert len(read_results(results)) == 4
 
-    from skanogan.benchmark.mri_report import write_mri_report
+    from benchmarks.mri_report import write_mri_report
 
     text = "\n".join(write_mri_report([results]))
     assert "### Held-out patient `pyradiomics_brain2`" in text

@@ -9,10 +9,10 @@ import json
 import pytest
 import torch
 
-from skanogan import cli
-from skanogan.benchmark import speed
-from skanogan.benchmark.speed import SpeedProfile, count_flops, run_speed
-from skanogan.benchmark.speed_report import render_markdown
+from benchmarks import speed
+from benchmarks.__main__ import main
+from benchmarks.speed import SpeedProfile, count_flops, run_speed
+from benchmarks.speed_report import render_markdown
 
 pytest.importorskip("pyod")
 
@@ -144,16 +144,19 @@ def test_unknown_profile_is_refused(tmp_path):
 
 
 def test_cli_speed_suite(tmp_path, monkeypatch, capsys):
-    """`skanogan benchmark run --suite speed` runs the profile and says where it wrote."""
+    """`python -m benchmarks run --suite speed` runs the profile and says where it wrote."""
     monkeypatch.setitem(speed.SPEED_PROFILES, "quick", TINY)
     path = tmp_path / "out" / "speed.json"
-    code = cli.main(
-        ["benchmark", "run", "--suite", "speed", "--profile", "quick", "--results", str(path)]
-    )
+    code = main(["run", "--suite", "speed", "--profile", "quick", "--results", str(path)])
     assert code == 0
     out = capsys.readouterr().out
     assert str(path) in out and str(path.with_suffix(".md")) in out
-    assert json.loads(path.read_text())["profile"] == "tiny"
+    record = json.loads(path.read_text())
+    assert record["profile"] == "tiny"
+    assert (
+        record["command"]
+        == f"python -m benchmarks run --suite speed --profile quick --results {path}"
+    )
 
 
 def test_cli_speed_default_results_path(tmp_path, monkeypatch):
@@ -161,13 +164,13 @@ def test_cli_speed_default_results_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = []
     monkeypatch.setattr(speed, "run_speed", lambda *args, **kwargs: calls.append(args))
-    assert cli.main(["benchmark", "run", "--suite", "speed", "--quiet"]) == 0
+    assert main(["run", "--suite", "speed", "--quiet"]) == 0
     assert str(calls[0][1]) == "benchmarks/results/speed-quick.json"
 
 
 def test_benchmark_report_includes_a_speed_record(tmp_path):
     """write_report renders a speed .json beside other results, its headings one level down."""
-    from skanogan.benchmark.report import write_report
+    from benchmarks.report import write_report
 
     record = run_speed(TINY, tmp_path / "speed-tiny.json", log=lambda _: None)
     text = write_report([tmp_path / "speed-tiny.json"], tmp_path / "report.md", plots=False)

@@ -44,6 +44,14 @@ def test_user_error_is_one_line_and_exit_code_2():
     assert "Traceback" not in result.stderr
 
 
+def test_benchmark_command_points_to_the_harness_in_the_repository():
+    """The harness left the installed package: `skanogan benchmark` says where it went."""
+    result = _run("benchmark", "run", "--suite", "quality", "--profile", "quick")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0 and "python -m benchmarks" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_info_reports_versions_and_devices():
     """info prints the versions and the devices seen."""
     result = _run("info")

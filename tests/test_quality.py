@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from benchmarks.detectors import make_detector
+from benchmarks.runner import PROFILES, load_task
 from skanogan import LatentRegularizedGAN
-from skanogan.benchmark.detectors import make_detector
-from skanogan.benchmark.runner import PROFILES, load_task
 from skanogan.demo import DEMO_EPOCHS, digits_one_class_split
 
 FLOOR = 0.90
@@ -41,7 +41,7 @@ MNIST_FLOOR = 0.70
 def test_mnist_subset_auroc_floor():
     """skanogan on the quick profile's MNIST task (digit 1 normal, 600 training normals, seed 0).
 
-    The same cell as ``skanogan benchmark run --profile quick`` (docs/benchmarks.md): measured
+    The same cell as ``python -m benchmarks run --profile quick`` (docs/benchmarks.md): measured
     AUROC 0.824 for seed 0 and 0.999 for seed 1 (full model, latent score): seeds spread widely.
     """
     if not SHARED_DATA.exists():

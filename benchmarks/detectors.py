@@ -41,7 +41,7 @@ Departures from PyOD 3.6.7, each also in the detector's ``note``:
 
 See Also
 --------
-skanogan.benchmark.runner : profiles, tasks and the resumable runner that calls these functions.
+benchmarks.runner : profiles, tasks and the resumable runner that calls these functions.
 """
 
 from __future__ import annotations

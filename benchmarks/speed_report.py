@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.runner import rerun_command
+
 __all__ = ["render_markdown"]
 
 
@@ -93,7 +95,7 @@ def render_markdown(record: dict[str, Any]) -> str:
     lines = [
         f"# Speed benchmark ({record['profile']} profile)",
         "",
-        f"- Command: `{record['command']}`, finished {record['finished']} "
+        f"- Command: `{rerun_command(record['command'])}`, finished {record['finished']} "
         f"({record['total_seconds']:.0f} s in all)",
         f"- Device: {record['device']}{gpu}{amp}; CPU: {env['cpu']}, {env['cpu_count']} "
         f"cores, {env['torch_threads']} torch threads",

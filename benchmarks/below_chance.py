@@ -13,8 +13,8 @@ beside reference scores computed from the same data or the same fitted model:
 - VAE, on ELPV: its score beside the mean pixel brightness of each cell, and their rank
   correlation.
 
-``python -m skanogan.benchmark.below_chance`` writes
-``benchmarks/results/quality-paper-below-chance.json``; ``skanogan benchmark report`` renders
+``python -m benchmarks.below_chance`` writes
+``benchmarks/results/quality-paper-below-chance.json``; ``python -m benchmarks report`` renders
 it (:func:`render`) after the tables of ``quality-paper.jsonl``.
 """
 
@@ -32,8 +32,8 @@ import torch
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from skanogan.benchmark import detectors as det
-from skanogan.benchmark.runner import PROFILES, environment, load_task
+from benchmarks import detectors as det
+from benchmarks.runner import PROFILES, environment, load_task, rerun_command
 
 __all__ = ["alad_scores", "diagnose", "render"]
 
@@ -46,9 +46,9 @@ def alad_scores(model: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     Parameters
     ----------
     model : pyod.models.alad.ALAD
-        Fitted, as built by :func:`skanogan.benchmark.detectors.make_detector`.
+        Fitted, as built by :func:`benchmarks.detectors.make_detector`.
     X : ndarray of shape (n_samples, n_features)
-        Inputs as :func:`skanogan.benchmark.detectors.prepare_inputs` gives them.
+        Inputs as :func:`benchmarks.detectors.prepare_inputs` gives them.
 
     Returns
     -------
@@ -140,7 +140,7 @@ def diagnose(
         "profile": profile.name,
         "settings": settings,
         "seed": seed,
-        "command": "python -m skanogan.benchmark.below_chance",
+        "command": "python -m benchmarks.below_chance",
         "environment": environment(),
         "started": started,
         "alad_mnist": alad,
@@ -159,7 +159,7 @@ def render(record: dict[str, Any]) -> list[str]:
     return [
         "## Rows below chance: ALAD and VAE",
         "",
-        f"Refitted by `{record['command']}` (profile `{record['profile']}`, seed "
+        f"Refitted by `{rerun_command(record['command'])}` (profile `{record['profile']}`, seed "
         f"{record['seed']}, one fit per task, the benchmark's adapters and settings; "
         f"{env}). Mean over MNIST classes {[e['class'] for e in alad]}:",
         "",
@@ -198,7 +198,7 @@ def render(record: dict[str, Any]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m skanogan.benchmark.below_chance", description=__doc__.splitlines()[0]
+        prog="python -m benchmarks.below_chance", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--output", default="benchmarks/results/quality-paper-below-chance.json")

@@ -1,4 +1,4 @@
-"""Markdown tables from the records of :mod:`skanogan.benchmark.mri`.
+"""Markdown tables from the records of :mod:`benchmarks.mri`.
 
 Per held-out patient: AUROC and AP as mean ± std over seeds, with a 95 % interval from
 resampling slices (each resample applied to every seed, the statistic being the seed mean: the
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from skanogan.benchmark.mri import BASELINE, MRI_PROFILES, UNMASKED, bootstrap_ci
-from skanogan.benchmark.runner import read_results
+from benchmarks.mri import BASELINE, MRI_PROFILES, UNMASKED, bootstrap_ci
+from benchmarks.runner import read_results
 
 __all__ = ["CONFOUND_FLAG", "render_mri", "write_mri_report"]
 
@@ -42,14 +42,14 @@ def render_mri(records: list[dict[str, Any]], results_name: str = "mri.jsonl") -
         return [
             f"## Brain MRI (`{results_name}`)",
             "",
-            "No results yet: run `skanogan benchmark run --suite mri`.",
+            "No results yet: run `python -m benchmarks run --suite mri`.",
             "",
         ]
     profiles = sorted({r["profile"] for r in records})
     lines = [
         f"## Brain MRI, leave one patient out (`{results_name}`, profile {', '.join(profiles)})",
         "",
-        "Protocol (`skanogan/benchmark/mri.py`): for each masked patient, train on the two "
+        "Protocol (`benchmarks/mri.py`): for each masked patient, train on the two "
         "templates, two of the three healthy heads and the tumour-free slices of the two other "
         "patients; test on every axial slice of the held-out patient (tumour = at least 10 "
         "tumour voxels). No patient gives slices to both sides. Metrics are slice-level, "
@@ -74,8 +74,8 @@ def render_mri(records: list[dict[str, Any]], results_name: str = "mri.jsonl") -
             lines.append(
                 f"- Profile `{name}`: {profile.description}. Settings `{profile.settings}`, "
                 f"image size {profile.image_size}, seeds {list(profile.seeds)}. Command: "
-                f"`skanogan benchmark run --suite mri --profile {name}` then "
-                "`skanogan benchmark report`."
+                f"`python -m benchmarks run --suite mri --profile {name}` then "
+                "`python -m benchmarks report`."
             )
     for env in {tuple(sorted(r["environment"].items())) for r in records}:
         lines.append("- Environment: " + ", ".join(f"{k} {v}" for k, v in env))

@@ -11,8 +11,8 @@ stopped and a long profile can be completed over several runs.
 
 See Also
 --------
-skanogan.benchmark.detectors : how each detector is built, fed and scored.
-skanogan.benchmark.report : the markdown tables and plots made from the results.
+benchmarks.detectors : how each detector is built, fed and scored.
+benchmarks.report : the markdown tables and plots made from the results.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import torch
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 import skanogan
-from skanogan.benchmark import detectors as det
+from benchmarks import detectors as det
 from skanogan.model_selection import one_class_split
 
 __all__ = ["ABLATIONS", "PROFILES", "Profile", "Task", "plan", "run"]
@@ -52,11 +52,11 @@ ABLATIONS: dict[str, dict[str, float]] = {
 
 @dataclass(frozen=True)
 class Profile:
-    """What one ``skanogan benchmark run --profile NAME`` covers.
+    """What one ``python -m benchmarks run --profile NAME`` covers.
 
     ``n_train`` / ``n_test`` cap the normal training images and the test images of each task
     (random, stratified subsamples drawn with the seed); ``None`` keeps them all. ``settings``
-    goes to :func:`skanogan.benchmark.detectors.make_detector` (``epochs`` and skanogan's own
+    goes to :func:`benchmarks.detectors.make_detector` (``epochs`` and skanogan's own
     parameters). ``ablation_datasets`` are the datasets on which skanogan also runs the
     ``ablations`` weight sets (names of :data:`ABLATIONS`) and the image score. ``on_request``
     are datasets (with their ``classes``) run only when named with ``--datasets``: data that
@@ -298,6 +298,44 @@ def read_results(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue  # a run killed mid-write leaves a partial last line; its cell reruns
     return records
+
+
+#: Prefixes of the commands recorded while the harness shipped inside the skanogan package, and
+#: their spelling since it moved to the repository's ``benchmarks/`` (same options).
+_MOVED_COMMANDS = {
+    "skanogan benchmark ": "python -m benchmarks ",
+    "python -m skanogan.benchmark.": "python -m benchmarks.",
+}
+
+
+def rerun_command(recorded: str) -> str:
+    """The command that reruns a record today: ``recorded`` in the harness's current spelling.
+
+    Results files are kept as written, so the older ones name the commands of the harness's
+    former home (``skanogan benchmark run …``); reports cite what reruns them now.
+
+    Parameters
+    ----------
+    recorded : str
+        A record's ``"command"``.
+
+    Returns
+    -------
+    command : str
+
+    Examples
+    --------
+    >>> rerun_command("skanogan benchmark run --suite speed --profile quick")
+    'python -m benchmarks run --suite speed --profile quick'
+    >>> rerun_command("python -m skanogan.benchmark.below_chance")
+    'python -m benchmarks.below_chance'
+    >>> rerun_command("python -m benchmarks report")
+    'python -m benchmarks report'
+    """
+    for old, new in _MOVED_COMMANDS.items():
+        if recorded.startswith(old):
+            return new + recorded.removeprefix(old)
+    return recorded
 
 
 def drop_torn_tail(path: Path) -> None:

@@ -1,7 +1,7 @@
 """The speed benchmark: throughput, FLOPs, memory and scaling of skanogan beside PyOD.
 
-``skanogan benchmark run --suite speed --profile quick|paper`` runs :func:`run_speed`, which
-writes one JSON file (every figure, the profile, the command, :func:`~skanogan.benchmark.runner.
+``python -m benchmarks run --suite speed --profile quick|paper`` runs :func:`run_speed`, which
+writes one JSON file (every figure, the profile, the command, :func:`~benchmarks.runner.
 environment`) and a markdown file beside it (same stem, ``.md``) with one table per part:
 
 1. **Throughput.** For each image side and channel count of the profile, the estimator's default
@@ -11,7 +11,7 @@ environment`) and a markdown file beside it (same stem, ``.md``) with one table 
    the same device, and peak host (and CUDA) memory.
 2. **Comparison.** skanogan, PyOD's AutoEncoder and DeepSVDD (training) and PyOD's AnoGAN
    (scoring by a latent search per sample), built as in the quality benchmark
-   (:func:`~skanogan.benchmark.detectors.make_detector`), fitted and scored end to end on the
+   (:func:`~benchmarks.detectors.make_detector`), fitted and scored end to end on the
    same images, so that the docs can state ratios.
 3. **Memmap scaling.** Peak anonymous memory, peak RSS and seconds of ``decision_function`` on
    ``np.memmap`` inputs of growing ``n`` (created in a temporary folder and deleted afterwards),
@@ -44,8 +44,8 @@ its size. Achieved GFLOP/s = FLOPs/image × images/s.
 
 See Also
 --------
-skanogan.benchmark.runner : the quality benchmark, ``environment()`` and ``PeakMemory``.
-skanogan.benchmark.detectors : how the PyOD detectors of the comparison are built and scored.
+benchmarks.runner : the quality benchmark, ``environment()`` and ``PeakMemory``.
+benchmarks.detectors : how the PyOD detectors of the comparison are built and scored.
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks import detectors as det
+from benchmarks.runner import PeakMemory, environment
+from benchmarks.speed_report import render_markdown
 from skanogan._device import resolve_amp_dtype, resolve_device
 from skanogan._files import write_atomically
 from skanogan._validation import validate_samples
-from skanogan.benchmark import detectors as det
-from skanogan.benchmark.runner import PeakMemory, environment
-from skanogan.benchmark.speed_report import render_markdown
 from skanogan.estimator import LatentRegularizedGAN
 from skanogan.training import train_epoch
 
@@ -90,7 +90,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SpeedProfile:
-    """What one ``skanogan benchmark run --suite speed --profile NAME`` measures.
+    """What one ``python -m benchmarks run --suite speed --profile NAME`` measures.
 
     ``estimator`` holds extra :class:`~skanogan.LatentRegularizedGAN` parameters (empty: the
     default architecture). ``matmul_side`` is the side of the square float32 matmul whose

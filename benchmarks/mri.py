@@ -1,10 +1,10 @@
 """The brain-MRI benchmark: leave one patient out, slice-level AUROC and AP with bootstrap CIs.
 
-Protocol (``skanogan benchmark run --suite mri``). Every volume of the shared ``brain_mri``
+Protocol (``python -m benchmarks run --suite mri``). Every volume of the shared ``brain_mri``
 folder is cut once into axial slices by :func:`~skanogan.mri.volumes_to_slices` (RAS+,
 head mask, percentile normalisation, one image size); every detector sees the same slices,
 skanogan as images and PyOD's detectors flattened to ``[0, 1]`` vectors
-(:func:`~skanogan.benchmark.detectors.prepare_inputs`).
+(:func:`~benchmarks.detectors.prepare_inputs`).
 
 One *fold* per masked patient (:func:`patient_folds`), and the split is by volume, so no
 patient contributes slices to both sides (:func:`split_slices` checks it):
@@ -27,19 +27,19 @@ patient contributes slices to both sides (:func:`split_slices` checks it):
   mean of the ``top_k`` highest slice scores), for a ranking to look at, not a metric.
 
 Per (held-out patient, detector, config, seed) one JSON line is appended (the conventions of
-:mod:`skanogan.benchmark.runner`: existing records are skipped, each record is flushed and
+:mod:`benchmarks.runner`: existing records are skipped, each record is flushed and
 fsynced, a torn last line is ignored). It holds the slice AUROC and AP with 95 % bootstrap
 intervals (:func:`bootstrap_ci`: slices resampled within each label, seeded), the confound
 AUROC with its interval, the volume scores, timings and every per-slice score, from which
-:mod:`skanogan.benchmark.mri_report` computes the seed-mean and pooled intervals. skanogan's
+:mod:`benchmarks.mri_report` computes the seed-mean and pooled intervals. skanogan's
 latent and image scores come from one fit. ``foreground_fraction`` is a baseline that is not
 fitted: the slice's foreground area (more tissue scores higher, a sign fixed in advance), to
 show how much of an AUROC the slice position alone explains.
 
 See Also
 --------
-skanogan.benchmark.mri_report : markdown tables from these records.
-skanogan.benchmark.runner : the image benchmark whose fitting and record conventions are reused.
+benchmarks.mri_report : markdown tables from these records.
+benchmarks.runner : the image benchmark whose fitting and record conventions are reused.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from skanogan.benchmark import detectors as det
-from skanogan.benchmark.runner import (
+from benchmarks import detectors as det
+from benchmarks.runner import (
     Task,
     cell_key,
     drop_torn_tail,
@@ -120,9 +120,9 @@ BASELINE = "foreground_fraction"
 
 @dataclass(frozen=True)
 class MRIProfile:
-    """What one ``skanogan benchmark run --suite mri --profile NAME`` covers.
+    """What one ``python -m benchmarks run --suite mri --profile NAME`` covers.
 
-    ``settings`` goes to :func:`~skanogan.benchmark.detectors.make_detector` (``epochs`` and
+    ``settings`` goes to :func:`~benchmarks.detectors.make_detector` (``epochs`` and
     ``"skanogan"`` parameters). ``patients`` are the held-out patients (folds) to run; the
     split of each fold is the same whichever are run. ``n_bootstrap`` resamples per interval;
     ``top_k`` slices per volume score.
@@ -264,7 +264,7 @@ def split_slices(table: dict[str, np.ndarray], fold: Fold) -> dict[str, np.ndarr
 
 def brain_mri_folder(data_home: str | os.PathLike | None = None) -> Path:
     """``<data_home>/brain_mri``; by default the project's ``shared/data`` beside the checkout."""
-    root = Path(data_home) if data_home else Path(__file__).resolve().parents[3] / "shared/data"
+    root = Path(data_home) if data_home else Path(__file__).resolve().parents[2] / "shared/data"
     folder = root / "brain_mri"
     if not folder.is_dir():
         raise FileNotFoundError(

@@ -1,4 +1,4 @@
-"""Markdown tables and plots from a results file of :mod:`skanogan.benchmark.runner`.
+"""Markdown tables and plots from a results file of :mod:`benchmarks.runner`.
 
 Every AUROC is reported as mean ± std over seeds: per seed, the mean over the classes a row has
 for that seed; then mean and std of those per-seed means. A row that lacks any class or seed
@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from skanogan.benchmark import below_chance
-from skanogan.benchmark.mri_report import render_mri
-from skanogan.benchmark.runner import PROFILES, Profile, done_cells, pending, read_results
-from skanogan.benchmark.speed_report import render_markdown
+from benchmarks import below_chance
+from benchmarks.mri_report import render_mri
+from benchmarks.runner import PROFILES, Profile, done_cells, pending, read_results
+from benchmarks.speed_report import render_markdown
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
 
@@ -313,7 +313,7 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
         f"### Still to run (profile `{profile.name}`)",
         "",
         f"{total} fits (class × seed) of the profile are not in this file yet: {per_dataset}. "
-        f"`skanogan benchmark run --suite quality --profile {profile.name}"
+        f"`python -m benchmarks run --suite quality --profile {profile.name}"
         + (f" --datasets {' '.join(profile.datasets)}" if started else "")
         + "` runs them, resuming "
         "where this file stops (`--detectors`/`--datasets`/`--ablations NAME...` run a "
@@ -326,7 +326,7 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
 def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -> str:
     """The markdown report for ``records`` (one results file)."""
     if not records:
-        return "No results yet: run `skanogan benchmark run --suite quality`.\n"
+        return "No results yet: run `python -m benchmarks run --suite quality`.\n"
     auroc, ap = aggregate(records, "auroc"), aggregate(records, "ap")
     profiles = sorted({r["profile"] for r in records})
     envs: dict[tuple, set[str]] = {}
@@ -343,7 +343,7 @@ def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -
         'and 6; its text names both "one class normal" and "one class anomalous", and we '
         "report the standard first reading. It gives no epochs, widths or subsets, so ours are "
         "stated per profile below and differ from its unstated ones. PyOD detectors run through "
-        "the adapters in `skanogan/benchmark/detectors.py`, whose docstring lists every change "
+        "the adapters in `benchmarks/detectors.py`, whose docstring lists every change "
         "from PyOD's defaults (VAE scored by its posterior mean, ALAD's epochs as full passes, "
         "AnoGAN with the per-sample latent search of Schlegl et al., no per-pixel "
         "standardisation of [0, 1] pixels).",
@@ -355,8 +355,8 @@ def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -
             lines += [
                 f"- Profile `{name}`: {profile.description}. Settings: `{profile.settings}`, "
                 f"n_train cap {profile.n_train}, n_test cap {profile.n_test}, seeds "
-                f"{list(profile.seeds)}. Command: `skanogan benchmark run --suite quality "
-                f"--profile {name}` then `skanogan benchmark report`."
+                f"{list(profile.seeds)}. Command: `python -m benchmarks run --suite quality "
+                f"--profile {name}` then `python -m benchmarks report`."
             ]
     for env, detectors in envs.items():
         which = f" ({', '.join(sorted(detectors))})" if len(envs) > 1 else ""
@@ -430,9 +430,9 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
     """Render each results file into one markdown ``output``, plots in a folder beside it.
 
     Files of the brain-MRI suite (records with ``"suite": "mri"``) are rendered by
-    :func:`skanogan.benchmark.mri_report.render_mri`, the below-chance diagnosis (``.json``) by
-    :func:`skanogan.benchmark.below_chance.render`, speed records (other ``.json``) by
-    :func:`skanogan.benchmark.speed_report.render_markdown`; the others as image-dataset tables.
+    :func:`benchmarks.mri_report.render_mri`, the below-chance diagnosis (``.json``) by
+    :func:`benchmarks.below_chance.render`, speed records (other ``.json``) by
+    :func:`benchmarks.speed_report.render_markdown`; the others as image-dataset tables.
     """
     sections = []
     folder = output.with_suffix("")
@@ -442,7 +442,7 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
             if record.get("suite") == below_chance.SUITE:
                 sections.append("\n".join(below_chance.render(record)))
                 continue
-            # A speed benchmark record (skanogan benchmark run --suite speed), one level down.
+            # A speed benchmark record (python -m benchmarks run --suite speed), one level down.
             text = render_markdown(record)
             sections.append(
                 "\n".join(
@@ -465,7 +465,7 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
         sections.append(text)
     output.parent.mkdir(parents=True, exist_ok=True)
     heading = (
-        "# Benchmarks\n\nGenerated by `skanogan benchmark report` from the results files named "
+        "# Benchmarks\n\nGenerated by `python -m benchmarks report` from the results files named "
         "in each section; every figure can be rerun with the command written beside it.\n\n"
     )
     output.write_text(heading + "\n\n".join(sections) + "\n")

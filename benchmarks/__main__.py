@@ -1,0 +1,157 @@
+"""The benchmark command line: ``python -m benchmarks COMMAND``, from a clone of the repository.
+
+- ``run --suite quality|mri|speed --profile quick|paper``: run a suite, resuming where its
+  results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``: a subset of the
+  quality suite);
+- ``report``: ``docs/benchmarks.md`` from every results file;
+- ``python -m benchmarks.below_chance``: refits of the two PyOD rows that rank below chance.
+
+The harness is not installed with skanogan, so its defaults are paths of the repository
+(``benchmarks/results/``, ``docs/benchmarks.md``): run it from the clone's root. A user error
+prints one line on stderr and exits with code 2, as the ``skanogan`` command does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from skanogan.cli import run_command
+
+#: Options of ``run`` that keep a subset of the quality profile's field of that name.
+_PROFILE_SUBSETS = ("detectors", "datasets", "ablations")
+
+
+def _run(args: argparse.Namespace) -> None:
+    for option in _PROFILE_SUBSETS:
+        if getattr(args, option) and args.suite != "quality":
+            raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
+    if args.suite == "speed":
+        from benchmarks import speed
+
+        results = Path(args.results or f"benchmarks/results/speed-{args.profile}.json")
+        command = f"python -m benchmarks run --suite speed --profile {args.profile}"
+        speed.run_speed(
+            args.profile,
+            results,
+            command=command + (f" --results {args.results}" if args.results else ""),
+            log=(lambda _: None) if args.quiet else print,
+        )
+        print(f"speed results written to {results} and {results.with_suffix('.md')}")
+        return
+    log = (lambda _: None) if args.quiet else print
+    results = Path(args.results or f"benchmarks/results/{args.suite}-{args.profile}.jsonl")
+    if args.suite == "mri":
+        from benchmarks.mri import run_mri
+
+        written = run_mri(args.profile, results, data_home=args.data_home, log=log)
+    else:
+        from benchmarks.runner import PROFILES, run
+
+        profile = PROFILES[args.profile]
+        for option in _PROFILE_SUBSETS:
+            chosen, planned = getattr(args, option), getattr(profile, option)
+            if option == "datasets":
+                planned += profile.on_request
+            if not chosen:
+                continue
+            unknown = sorted(set(chosen) - set(planned))
+            if unknown:
+                raise ValueError(
+                    f"--{option}: {', '.join(unknown)} not in the {profile.name} profile "
+                    f"(its {option}: {', '.join(planned)})"
+                )
+            kept = tuple(name for name in planned if name in chosen)
+            profile = dataclasses.replace(profile, **{option: kept})
+        written = run(profile, results, data_home=args.data_home, log=log)
+    print(f"{written} new result(s) appended to {results}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from benchmarks.report import write_report
+
+    if args.results is None:
+        folder = Path("benchmarks/results")
+        # By stem: a diagnosis of a results file (``quality-paper-below-chance.json``) follows it.
+        paths = sorted([*folder.glob("*.jsonl"), *folder.glob("*.json")], key=lambda p: p.stem)
+        if not paths:
+            raise ValueError(
+                "no results in benchmarks/results: run `python -m benchmarks run` first"
+            )
+    else:
+        paths = [Path(p) for p in args.results]
+    for path in paths:
+        if not path.exists():
+            raise ValueError(f"no results file at {path}: run `python -m benchmarks run` first")
+    write_report(paths, Path(args.output), plots=not args.no_plot)
+    print(f"report written to {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m benchmarks``: the ``run`` and ``report`` commands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Run the benchmarks and report them (from a clone of the repository).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="run a profile; resumes, skipping cells already in the results file"
+    )
+    run.add_argument("--suite", default="quality", choices=("quality", "mri", "speed"))
+    run.add_argument("--profile", default="quick", choices=("quick", "paper"))
+    run.add_argument(
+        "--results",
+        default=None,
+        help="results file (default: benchmarks/results/SUITE-PROFILE.jsonl; .json for speed)",
+    )
+    run.add_argument(
+        "--data-home", default=None, help="data folder (default: $SKANOGAN_DATA or pooch's cache)"
+    )
+    run.add_argument(
+        "--detectors",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: run only these of the profile's detectors (to split a long "
+        "profile over processes or machines, each with its own --results file)",
+    )
+    run.add_argument(
+        "--datasets",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: run only these of the profile's datasets (cifar10, in the paper "
+        "profile, only when named here: it reads a user's copy of CIFAR-10)",
+    )
+    run.add_argument(
+        "--ablations",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: fit only these weight sets of the loss ablation (irec_adv, "
+        "irec_adv_rank, irec_adv_zrec)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no line per cell")
+    run.set_defaults(func=_run)
+    report = commands.add_parser(
+        "report", help="markdown tables and plots from a results file (regenerated each time)"
+    )
+    report.add_argument(
+        "--results",
+        nargs="+",
+        default=None,
+        help="results files, one section each (default: benchmarks/results/*.jsonl, *.json)",
+    )
+    report.add_argument("--output", default="docs/benchmarks.md")
+    report.add_argument("--no-plot", action="store_true")
+    report.set_defaults(func=_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark command line; returns the exit code."""
+    return run_command(build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
