@@ -58,7 +58,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from skanogan.estimator import LatentRegularizedGAN
+from skanogan import LatentRegularizedGAN
 
 __all__ = [
     "DETECTORS",

@@ -73,11 +73,11 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks import detectors as det
 from benchmarks.runner import PeakMemory, environment
 from benchmarks.speed_report import render_markdown
-from skanogan._device import resolve_amp_dtype, resolve_device
-from skanogan._files import write_atomically
-from skanogan._validation import validate_samples
-from skanogan.estimator import LatentRegularizedGAN
-from skanogan.training import train_epoch
+from skanogan import LatentRegularizedGAN
+from skanogan.core._device import resolve_amp_dtype, resolve_device
+from skanogan.core._validation import validate_samples
+from skanogan.io._files import write_atomically
+from skanogan.models.lran.train_step import train_epoch
 
 __all__ = [
     "SPEED_PROFILES",
@@ -283,7 +283,7 @@ def _throughput(
         score_s = _timed(lambda: model.decision_function(X_score), device)
     # The same arithmetic with or without compile; FlopCounterMode counts the plain modules.
     model.set_params(compile=False)
-    nets = model._networks()
+    nets = model.networks_
     train_flops = (
         count_flops(lambda: train_epoch(nets, model.optimizers_, batches(0, 1), config)) / batch
     )
@@ -511,7 +511,7 @@ def _memory_format(profile: SpeedProfile, device: torch.device) -> dict[str, Any
         ("channels_last", torch.channels_last),
     ):
         clone = copy.deepcopy(model)
-        nets = clone._networks()
+        nets = clone.networks_
         for module in nets.modules().values():
             module.to(memory_format=layout)
         layouts[name] = (clone, nets, [b.contiguous(memory_format=layout) for b in batches])

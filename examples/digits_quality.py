@@ -1,6 +1,6 @@
 """Mean AUROC over the ten digits of scikit-learn's embedded digits: skanogan vs PyOD KNN and PCA.
 
-One-class protocol of ``skanogan.demo.digits_one_class_split``: one digit normal, trained on its
+One-class protocol of ``skanogan.cli.demo.digits_one_class_split``: one digit normal, trained on its
 images of a stratified half, tested on the other half. Each seed changes both the split and the
 model's ``random_state``. Prints a markdown report and writes it to ``--output``.
 
@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 import skanogan
 from skanogan import LatentRegularizedGAN
-from skanogan.demo import DEMO_EPOCHS, baseline_scores, digits_one_class_split
+from skanogan.cli.demo import DEMO_EPOCHS, baseline_scores, digits_one_class_split
 
 
 def _cpu_name() -> str:

@@ -4,7 +4,7 @@ The public entry point is :class:`LatentRegularizedGAN`, the Latent Regularized
 Adversarial Network trained on normal images only.
 """
 
-from skanogan.estimator import LatentRegularizedGAN
+from skanogan.models.lran.estimator import LatentRegularizedGAN
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ optional: ``pip install "skanogan[plot]"``.
 
 See Also
 --------
-skanogan.estimator : ``LatentRegularizedGAN``, whose fitted attributes these functions draw.
+skanogan.LatentRegularizedGAN : the detector whose fitted attributes these functions draw.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from skanogan._shapes import PixelScaler
-    from skanogan.estimator import LatentRegularizedGAN
+    from skanogan.core._shapes import PixelScaler
+    from skanogan.models.lran.estimator import LatentRegularizedGAN
 
 __all__ = [
     "plot_latent_space",

@@ -2,7 +2,7 @@
 
 import torch
 
-from skanogan.networks import GANetworks, build_networks
+from skanogan.models.lran.networks import GANetworks, build_networks
 
 
 def tiny_networks(seed: int = 0) -> GANetworks:
@@ -13,5 +13,5 @@ def tiny_networks(seed: int = 0) -> GANetworks:
         n_features=0,
         latent_dim=4,
         base_channels=4,
-        generator=torch.Generator().manual_seed(seed),
+        rng=torch.Generator().manual_seed(seed),
     )

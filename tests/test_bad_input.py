@@ -448,7 +448,7 @@ def _read(kind, folder, payload):
         datasets.load_mnist(folder)
     elif kind in ("png", "jpg", "npy"):
         # The command line's readers (skanogan fit / score).
-        from skanogan._inputs import read_inputs
+        from skanogan.cli._inputs import read_inputs
 
         path = folder / f"x.{kind}"
         path.write_bytes(payload)

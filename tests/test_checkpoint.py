@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skanogan import training
+from skanogan.models.lran import train_step as training
 
 ROOT = Path(__file__).resolve().parents[1]
 

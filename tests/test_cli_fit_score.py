@@ -150,7 +150,7 @@ def test_fit_on_npy_and_score_npz_with_key(tmp_path):
 def test_npy_inputs_stay_memory_mapped(tmp_path, tiny):
     """One .npy file reaches the detector as a memmap, several as one array-like over their
     memmaps (read a batch at a time), never a copy; each row keeps its file and index."""
-    from skanogan._inputs import read_inputs
+    from skanogan.cli._inputs import read_inputs
 
     data = np.arange(5 * 64, dtype=np.uint8).reshape(5, 1, 8, 8)
     np.save(tmp_path / "a.npy", data)

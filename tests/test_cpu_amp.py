@@ -1,6 +1,6 @@
 """Mixed precision on the CPU: bfloat16 where the CPU runs it natively, else float32.
 
-With :func:`skanogan._device.cpu_supports_bf16` patched to True the bfloat16 path runs on any
+With :func:`skanogan.core._device.cpu_supports_bf16` patched to True the bfloat16 path runs on any
 CPU (emulated, slowly, where the CPU lacks bfloat16 instructions; with the native kernels
 where it has them).
 """
@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from skanogan import LatentRegularizedGAN, _device
-from skanogan._device import cpu_supports_bf16, resolve_amp_dtype
+from skanogan import LatentRegularizedGAN
+from skanogan.core import _device
+from skanogan.core._device import cpu_supports_bf16, resolve_amp_dtype
 from skanogan.exceptions import DeviceWarning
 from skanogan.scoring import SCORE_TYPES
 

@@ -9,8 +9,8 @@ import torch
 
 from skanogan import LatentRegularizedGAN
 from skanogan.exceptions import ImageShapeWarning
+from skanogan.models.lran.train_step import HISTORY_KEYS
 from skanogan.scoring import SCORE_TYPES
-from skanogan.training import HISTORY_KEYS
 
 # ----------------------------------------------------------------- input layouts
 

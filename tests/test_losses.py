@@ -1,4 +1,4 @@
-"""Values, edge cases and gradients of the loss terms in :mod:`skanogan.losses`."""
+"""Values, edge cases and gradients of the loss terms in :mod:`skanogan.models.lran.losses`."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-import skanogan.losses
-from skanogan.losses import (
+import skanogan.models.lran.losses
+from skanogan.models.lran.losses import (
     ADVERSARIAL_LOSSES,
     adv_loss,
     discriminator_loss,
@@ -153,7 +153,7 @@ def test_rank_loss_returns_none_when_svd_raises(monkeypatch, error):
     def failing_svdvals(*args, **kwargs):
         raise error("SVD did not converge")
 
-    monkeypatch.setattr(skanogan.losses.torch.linalg, "svdvals", failing_svdvals)
+    monkeypatch.setattr(skanogan.models.lran.losses.torch.linalg, "svdvals", failing_svdvals)
     assert rank_loss(_latent(6, 4), 0) is None
 
 

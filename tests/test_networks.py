@@ -1,28 +1,21 @@
-"""Shapes, initialisation and seeding of the four networks in :mod:`skanogan.networks`."""
+"""Shapes, initialisation and seeding of the networks (:mod:`skanogan.models`)."""
 
 import pytest
 import torch
 from factories import tiny_networks
 from torch import nn
 
-from skanogan.networks import (
-    Decoder,
-    Discriminator,
-    Encoder,
-    GANetworks,
-    MLPDecoder,
-    MLPDiscriminator,
-    MLPEncoder,
-    build_networks,
-    init_dcgan_weights,
-)
+from skanogan.models.components.dcgan import Decoder, Discriminator, Encoder
+from skanogan.models.components.init import init_dcgan_weights
+from skanogan.models.components.mlp import MLPDecoder, MLPDiscriminator, MLPEncoder
+from skanogan.models.lran.networks import GANetworks, build_networks
 
 SIZES_AND_CHANNELS = [(size, channels) for size in (16, 32, 64) for channels in (1, 3)]
 
 
 def _images(batch, channels, size, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, channels, size, size, generator=generator) * 2 - 1
+    rng = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, channels, size, size, generator=rng) * 2 - 1
 
 
 def _all_state(nets: GANetworks) -> dict[str, torch.Tensor]:
@@ -173,7 +166,7 @@ def test_build_networks_same_seed_mlp_identical():
                 n_features=6,
                 latent_dim=3,
                 base_channels=4,
-                generator=torch.Generator().manual_seed(seed),
+                rng=torch.Generator().manual_seed(seed),
             )
         )
 
@@ -190,7 +183,7 @@ def test_build_networks_mlp_when_image_size_is_none():
         n_features=6,
         latent_dim=3,
         base_channels=4,
-        generator=torch.Generator().manual_seed(0),
+        rng=torch.Generator().manual_seed(0),
     )
     assert isinstance(nets.encoder, MLPEncoder)
     assert isinstance(nets.aux_encoder, MLPEncoder)

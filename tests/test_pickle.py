@@ -49,7 +49,7 @@ def test_warm_start_after_unpickling(tiny, images):
     """Optimizer state survives pickling, so warm_start continues training."""
     detector = tiny(warm_start=True).fit(images)
     clone = pickle.loads(pickle.dumps(detector))
-    assert clone.optimizers_.generator.state_dict()["state"]
+    assert clone.optimizers_.g_optimizer.state_dict()["state"]
     clone.fit(images)
     assert clone.n_iter_ == 2
 

@@ -16,7 +16,7 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.detectors import make_detector
 from benchmarks.runner import PROFILES, load_task
 from skanogan import LatentRegularizedGAN
-from skanogan.demo import DEMO_EPOCHS, digits_one_class_split
+from skanogan.cli.demo import DEMO_EPOCHS, digits_one_class_split
 
 FLOOR = 0.90
 

@@ -11,8 +11,8 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from skanogan import LatentRegularizedGAN
-from skanogan._persistence import FORMAT_VERSION, write_state
 from skanogan.exceptions import DeviceWarning
+from skanogan.io._persistence import FORMAT_VERSION, write_state
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def _rewrite(fitted, path, **changes):
 
 def test_file_from_a_newer_format_is_refused(fitted, tmp_path, monkeypatch):
     """A newer format version asks for an upgrade instead of misreading the file."""
-    from skanogan import _persistence
+    from skanogan.io import _persistence
 
     monkeypatch.setattr(_persistence, "FORMAT_VERSION", FORMAT_VERSION + 1)
     path = _rewrite(fitted, tmp_path / "future.safetensors")

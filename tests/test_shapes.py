@@ -1,6 +1,7 @@
 """Image geometry, pixel scaling, parameter validation and device helpers.
 
-Covers :mod:`skanogan._shapes`, :mod:`skanogan._validation` and :mod:`skanogan._device`.
+Covers :mod:`skanogan.core._shapes`, :mod:`skanogan.core._validation` and
+:mod:`skanogan.core._device`.
 """
 
 from numbers import Integral, Real
@@ -9,16 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from skanogan._device import (
+from skanogan.core._device import (
     device_for_unpickling,
     resolve_amp_dtype,
     resolve_device,
     state_to_cpu,
     to_device,
 )
-from skanogan._samples import Samples
-from skanogan._shapes import ImageGeometry, PixelScaler, resolve_image_shape
-from skanogan._validation import (
+from skanogan.core._samples import Samples
+from skanogan.core._shapes import ImageGeometry, PixelScaler, resolve_image_shape
+from skanogan.core._validation import (
     BOOL,
     NONE,
     ImageShape,

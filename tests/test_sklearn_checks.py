@@ -4,7 +4,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skanogan import LatentRegularizedGAN
 
-# PyOD's conventions, which skanogan follows on purpose (see SPEC.md, "Sign conventions"):
+# PyOD's conventions, which skanogan follows on purpose (see docs/paper.md and PyOD's BaseDetector):
 _PYOD_LABELS = "predict returns PyOD's 0 (inlier) / 1 (outlier), not scikit-learn's +1/-1"
 _PYOD_SIGN = (
     "decision_function keeps PyOD's sign (higher = more anomalous), so it equals "

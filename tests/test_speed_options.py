@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from skanogan import LatentRegularizedGAN
-from skanogan._device import cuda_autotune
-from skanogan.networks import build_networks
-from skanogan.training import make_optimizers
+from skanogan.core._device import cuda_autotune
+from skanogan.models.lran.networks import build_networks
+from skanogan.models.lran.train_step import make_optimizers
 
 
 def test_compile_trains_and_scores_through_the_wrappers(tiny, eager_compile):
@@ -70,8 +70,8 @@ def test_adam_is_fused_on_cuda_only(device, fused):
         n_features=256,
         latent_dim=4,
         base_channels=4,
-        generator=torch.Generator().manual_seed(0),
+        rng=torch.Generator().manual_seed(0),
     )
     optimizers = make_optimizers(nets, 2e-4, torch.device(device), None)
-    assert bool(optimizers.generator.defaults["fused"]) is fused
-    assert bool(optimizers.discriminator.defaults["fused"]) is fused
+    assert bool(optimizers.g_optimizer.defaults["fused"]) is fused
+    assert bool(optimizers.d_optimizer.defaults["fused"]) is fused

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-import skanogan._samples
-from skanogan._samples import Samples
+import skanogan.core._samples
+from skanogan.core._samples import Samples
 
 
 class RecordingArray:
@@ -66,7 +66,7 @@ def test_memmap_fit_and_scores_equal_the_in_memory_array(make, uint8_images, mem
 def test_array_likes_are_read_a_batch_at_a_time(make, uint8_images, monkeypatch):
     """fit reads scan chunks (CHUNK_BYTES as float32) and training batches; scoring reads
     eval batches only; never X whole."""
-    monkeypatch.setattr(skanogan._samples, "CHUNK_BYTES", 20 * 4 * 144)
+    monkeypatch.setattr(skanogan.core._samples, "CHUNK_BYTES", 20 * 4 * 144)
     X = RecordingArray(uint8_images.reshape(100, -1))
     detector = make(image_shape=(12, 12)).fit(X)
     assert X.reads[:6] == [1, 20, 20, 20, 20, 20]  # the layout check, then the scan
@@ -137,7 +137,7 @@ def test_scoring_a_memmap_keeps_host_memory_at_one_batch(make, tmp_path):
 
 def test_fitting_a_memmap_never_copies_it_whole(make, tmp_path, monkeypatch):
     """With 1 MiB scan chunks, fit on 16 MiB (as float32) of images stays far below a copy."""
-    monkeypatch.setattr(skanogan._samples, "CHUNK_BYTES", 2**20)
+    monkeypatch.setattr(skanogan.core._samples, "CHUNK_BYTES", 2**20)
     n, shape = 4096, (1, 32, 32)
     images = np.random.default_rng(2).integers(0, 256, size=(n, *shape), dtype=np.uint8)
     X = _read_only_memmap(tmp_path / "train.uint8", images)

@@ -1,4 +1,4 @@
-"""One epoch of the adversarial game in :mod:`skanogan.training`, on tiny networks."""
+"""One epoch of the adversarial game in :mod:`skanogan.models.lran.train_step`, on tiny networks."""
 
 import math
 from dataclasses import replace
@@ -7,8 +7,8 @@ import pytest
 import torch
 from factories import tiny_networks
 
-import skanogan.training
-from skanogan.training import HISTORY_KEYS, TrainConfig, make_optimizers, train_epoch
+import skanogan.models.lran.train_step
+from skanogan.models.lran.train_step import HISTORY_KEYS, TrainConfig, make_optimizers, train_epoch
 
 CPU = torch.device("cpu")
 DEFAULT_CFG = TrainConfig(
@@ -21,7 +21,7 @@ DEFAULT_CFG = TrainConfig(
 )
 N_BATCHES = 3
 
-# The four generator terms: (config weight, history key, name patched in skanogan.training).
+# The four generator terms: (config weight, history key, name patched in the train_step module).
 TERMS = [
     ("w_irec", "g_irec", "irec_loss"),
     ("w_adv", "g_adv", "adv_loss"),
@@ -50,8 +50,8 @@ def _changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
 
 
 def _count_calls(monkeypatch, name, replacement=None):
-    """Patch ``skanogan.training.<name>`` with a wrapper that counts its calls."""
-    original = getattr(skanogan.training, name)
+    """Patch ``skanogan.models.lran.train_step.<name>`` with a wrapper that counts its calls."""
+    original = getattr(skanogan.models.lran.train_step, name)
     calls = []
 
     def wrapper(*args, **kwargs):
@@ -60,7 +60,7 @@ def _count_calls(monkeypatch, name, replacement=None):
             return replacement(*args, **kwargs)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(skanogan.training, name, wrapper)
+    monkeypatch.setattr(skanogan.models.lran.train_step, name, wrapper)
     return calls
 
 
@@ -145,7 +145,7 @@ def test_svd_failure_is_counted_and_other_terms_still_train(monkeypatch):
 
 def test_partial_svd_failure_averages_rank_over_successful_steps(monkeypatch):
     """g_rank is the mean over the steps whose SVD succeeded, not over all steps."""
-    original = skanogan.training.rank_loss
+    original = skanogan.models.lran.train_step.rank_loss
     values = []
 
     def every_other(z, rank, form):
@@ -156,7 +156,7 @@ def test_partial_svd_failure_averages_rank_over_successful_steps(monkeypatch):
         values.append(result.item())
         return result
 
-    monkeypatch.setattr(skanogan.training, "rank_loss", every_other)
+    monkeypatch.setattr(skanogan.models.lran.train_step, "rank_loss", every_other)
     nets, opt = _setup()
     record = train_epoch(nets, opt, _batches(4), DEFAULT_CFG)
     successes = [v for v in values if v is not None]
@@ -166,7 +166,7 @@ def test_partial_svd_failure_averages_rank_over_successful_steps(monkeypatch):
 
 def test_only_rank_weight_with_skipped_svd_does_not_crash(monkeypatch):
     """If the rank term is the only one on and its SVD is skipped, G does not step, D does."""
-    monkeypatch.setattr(skanogan.training, "rank_loss", lambda z, rank, form: None)
+    monkeypatch.setattr(skanogan.models.lran.train_step, "rank_loss", lambda z, rank, form: None)
     nets, opt = _setup()
     generator_before = {
         name: _snapshot(getattr(nets, name)) for name in ("encoder", "decoder", "aux_encoder")
@@ -197,8 +197,8 @@ def test_generator_steps_before_discriminator_in_each_batch():
     """Per batch, the generator's optimizer steps first, then the discriminator's."""
     nets, opt = _setup()
     order = []
-    opt.generator.register_step_post_hook(lambda *args: order.append("G"))
-    opt.discriminator.register_step_post_hook(lambda *args: order.append("D"))
+    opt.g_optimizer.register_step_post_hook(lambda *args: order.append("G"))
+    opt.d_optimizer.register_step_post_hook(lambda *args: order.append("D"))
     train_epoch(nets, opt, _batches(), DEFAULT_CFG)
     assert order == ["G", "D"] * N_BATCHES
 
@@ -287,12 +287,12 @@ def test_make_optimizers_uses_dcgan_adam_and_disabled_scaler_on_cpu():
     """Both optimizers are Adam(lr, betas=(0.5, 0.999)); the scaler is off without float16."""
     nets = tiny_networks()
     opt = make_optimizers(nets, 1e-3, CPU, None)
-    for optimizer in (opt.generator, opt.discriminator):
+    for optimizer in (opt.g_optimizer, opt.d_optimizer):
         assert isinstance(optimizer, torch.optim.Adam)
         assert optimizer.param_groups[0]["lr"] == 1e-3
         assert optimizer.param_groups[0]["betas"] == (0.5, 0.999)
-    assert not opt.scaler.is_enabled()
-    n_generator = sum(len(group["params"]) for group in opt.generator.param_groups)
+    assert not opt.grad_scaler.is_enabled()
+    n_generator = sum(len(group["params"]) for group in opt.g_optimizer.param_groups)
     assert n_generator == len(nets.generator_parameters())
-    n_discriminator = sum(len(group["params"]) for group in opt.discriminator.param_groups)
+    n_discriminator = sum(len(group["params"]) for group in opt.d_optimizer.param_groups)
     assert n_discriminator == len(list(nets.discriminator.parameters()))

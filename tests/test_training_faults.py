@@ -5,8 +5,8 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 
-from skanogan import training
 from skanogan.exceptions import DivergenceError
+from skanogan.models.lran import train_step as training
 from tests.factories import tiny_networks
 
 
@@ -86,9 +86,9 @@ def test_restart_discriminator_redraws_weights_and_forgets_adam_state():
     cfg = training.TrainConfig(1.0, 1.0, 1.0, 0.0, 0, "feature_matching")
     training.train_epoch(nets, opt, [torch.rand(4, 1, 16, 16) * 2 - 1] * 3, cfg)
     trained = {k: v.clone() for k, v in nets.discriminator.state_dict().items()}
-    assert opt.discriminator.state
+    assert opt.d_optimizer.state
     training.restart_discriminator(nets, opt, torch.Generator().manual_seed(1))
-    assert not opt.discriminator.state
+    assert not opt.d_optimizer.state
     restarted = nets.discriminator.state_dict()
     weights = [key for key in trained if key.endswith(".weight")]
     assert weights and not any(torch.equal(restarted[k], trained[k]) for k in weights)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from skanogan._files import check_output_path, write_atomically
-from skanogan._validation import Interval, check_params
+from skanogan.core._validation import Interval, check_params
+from skanogan.io._files import check_output_path, write_atomically
 from skanogan.mri._geometry import VolumeGeometry
 from skanogan.mri._io import Volume, _nibabel
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from skanogan._validation import Interval, Options, check_params
+from skanogan.core._validation import Interval, Options, check_params
 from skanogan.mri._geometry import VolumeGeometry
 from skanogan.mri._io import Volume, load_mask, load_volume
 from skanogan.mri._preprocess import (

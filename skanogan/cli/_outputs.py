@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from skanogan._files import write_atomically
-from skanogan._inputs import Inputs, import_pillow
+from skanogan.cli._inputs import Inputs, import_pillow
+from skanogan.io._files import write_atomically
 
 __all__ = [
     "MAP_SCALE",

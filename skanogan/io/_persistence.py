@@ -12,7 +12,7 @@ overwriting is asked for. A reader never sees half a file; a crash leaves the ol
 
 See Also
 --------
-skanogan.estimator.LatentRegularizedGAN.save : the public entry point.
+skanogan.LatentRegularizedGAN.save : the public entry point.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import numpy as np
 import torch
 
 import skanogan
-from skanogan._files import check_output_path, write_atomically
-from skanogan._shapes import ImageGeometry, PixelScaler
-from skanogan.scoring import GaussianDensity, ScoreScaler
+from skanogan.core._shapes import ImageGeometry, PixelScaler
+from skanogan.io._files import check_output_path, write_atomically
+from skanogan.models.lran.scoring import GaussianDensity, ScoreScaler
 
 __all__ = ["FORMAT_VERSION", "read_metadata", "read_state", "write_state"]
 

@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from skanogan.datasets import load_digits
-from skanogan.estimator import LatentRegularizedGAN
 from skanogan.model_selection import one_class_split
+from skanogan.models.lran.estimator import LatentRegularizedGAN
 
 __all__ = ["DemoResult", "baseline_scores", "digits_one_class_split", "free_path", "run_demo"]
 

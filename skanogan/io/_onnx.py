@@ -1,9 +1,9 @@
 """ONNX export of a fitted detector's scoring graph, to score without PyTorch.
 
 The exported graph is the whole of ``decision_function`` after input validation: the pixel
-scaling learned in ``fit``, the resize/pad policy of :mod:`skanogan._shapes`, ``G_e → G_d →
-G_e'`` and the score of the detector's ``score_type`` (:mod:`skanogan.scoring`), with every
-learned value baked in as a constant.
+scaling learned in ``fit``, the resize/pad policy of :mod:`skanogan.core._shapes`,
+``G_e → G_d → G_e'`` and the score of the detector's ``score_type``
+(:mod:`skanogan.models.lran.scoring`), with every learned value baked in as a constant.
 
 - Input ``x``: float32, ``(N, C, H, W)`` for image models and ``(N, n_features)`` for tabular
   ones, in the units given to ``fit`` (uint8 pixels as float32 0–255, say). ``N`` is dynamic.
@@ -21,8 +21,8 @@ The model's ``metadata_props`` say what a pipeline needs to use it: ``skanogan_v
 
 See Also
 --------
-skanogan.scoring : the scores the graph reproduces.
-skanogan._files : the atomic, no-overwrite writing of the file.
+skanogan.models.lran.scoring : the scores the graph reproduces.
+skanogan.io._files : the atomic, no-overwrite writing of the file.
 """
 
 from __future__ import annotations
@@ -42,10 +42,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from skanogan._files import check_output_path, write_atomically
-from skanogan._shapes import ImageGeometry, PixelScaler
-from skanogan.networks import GANetworks
-from skanogan.scoring import ScoreStatistics, pixel_error, reconstruct_batch, score_batch
+from skanogan.core._shapes import ImageGeometry, PixelScaler
+from skanogan.io._files import check_output_path, write_atomically
+from skanogan.models.lran.networks import GANetworks
+from skanogan.models.lran.scoring import (
+    ScoreStatistics,
+    pixel_error,
+    reconstruct_batch,
+    score_batch,
+)
 
 __all__ = ["INPUT_NAME", "OUTPUT_NAMES", "ScoringGraph", "export_onnx"]
 
@@ -73,13 +78,13 @@ class ScoringGraph(nn.Module):
     geometry : ImageGeometry or None
         The size policy, ``None`` for tabular models.
     score_type : str
-        One of :data:`skanogan.scoring.SCORE_TYPES`.
+        One of :data:`skanogan.models.lran.scoring.SCORE_TYPES`.
     score_statistics : ScoreStatistics
         The fitted densities and training-score statistics that the score needs.
 
     The forward pass maps ``x`` (``(N, C, H, W)`` or ``(N, n_features)``, input units) to
     ``(score (N,), anomaly_map (N, H, W) or (N, n_features))``; the score is
-    :func:`~skanogan.scoring.score_batch`, the function ``decision_function`` uses.
+    :func:`~skanogan.models.lran.scoring.score_batch`, the function ``decision_function`` uses.
     """
 
     def __init__(
@@ -136,7 +141,7 @@ def export_onnx(
     detector._check_score_type(detector._score_statistics())
 
     graph = ScoringGraph(
-        detector._networks(),
+        detector.networks_,
         detector.pixel_scaler_,
         detector.geometry_,
         detector.score_type,

@@ -1,7 +1,7 @@
 """The input ``X`` of one public call, read and converted one batch at a time.
 
 A memory-mapped archive of a million images must not be copied whole as float32 (4x its size
-for uint8 images) just to be scored. So :func:`~skanogan._validation.validate_samples` checks
+for uint8 images) just to be scored. So :func:`~skanogan.core._validation.validate_samples` checks
 only what can be checked without reading the values (layout, dtype, feature count) and wraps
 ``X`` in :class:`Samples`; the values are converted to float32 and checked to be finite when a
 batch of rows is read. The estimator never holds more than one batch of converted rows, plus a

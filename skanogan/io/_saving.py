@@ -1,7 +1,7 @@
 """Saving a fitted detector: the model file, ONNX export, and pickling across devices.
 
 :class:`SavingMixin` gives :class:`~skanogan.LatentRegularizedGAN` its ``save``/``load``
-(:mod:`skanogan._persistence` holds the file format), ``read_metadata``, ``export_onnx`` and the
+(:mod:`skanogan.io._persistence` holds the file format), ``read_metadata``, ``export_onnx`` and the
 ``__getstate__``/``__setstate__`` pair that pickle, joblib and the model file share: networks
 and optimizers leave as CPU state dicts and come back on the fitted device, or on the CPU with a
 :class:`~skanogan.exceptions.DeviceWarning` when that device is missing.
@@ -16,20 +16,28 @@ from typing import Any, ClassVar
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from skanogan._device import amp_dtype_after_loading, device_for_unpickling, state_to_cpu
-from skanogan._persistence import read_metadata, read_state, write_state
+from skanogan.core._device import amp_dtype_after_loading, device_for_unpickling, state_to_cpu
+from skanogan.io._persistence import read_metadata, read_state, write_state
 
-__all__ = ["NETWORKS", "SavingMixin"]
+__all__ = ["SavingMixin"]
 
-#: The fitted attributes that hold the four networks.
-NETWORKS = ("encoder_", "decoder_", "aux_encoder_", "discriminator_")
+# Model files and pickles keep the key names of skanogan 0.1 (format 1), so that files written
+# now stay readable by every release that reads their format version: each network under its
+# fitted attribute's name (``encoder_``...), the optimizers under these names.
+_OPTIMIZER_KEYS = {
+    "g_optimizer": "generator",
+    "d_optimizer": "discriminator",
+    "grad_scaler": "scaler",
+}
 
 
 class SavingMixin:
     """``save``, ``load``, ``read_metadata``, ``export_onnx`` and pickling for the detector.
 
-    The class using it provides ``_initialize_networks`` and ``_initialize_optimizers``, which
-    rebuild the networks and optimizers from state dicts on ``device_``, and
+    The class using it keeps its networks in ``networks_`` and its optimizers in
+    ``optimizers_`` (containers with ``state_dict``/``load_state_dict``), and provides
+    ``_initialize_networks`` and ``_initialize_optimizers``, which rebuild them from state dicts
+    on ``device_``, and
     ``_implicit_params``: parameters added after a file or pickle could have been written,
     mapped to the value that such an older detector was trained with.
     """
@@ -129,7 +137,7 @@ class SavingMixin:
         path : pathlib.Path
         """
         check_is_fitted(self)
-        from skanogan._onnx import export_onnx
+        from skanogan.io._onnx import export_onnx
 
         return export_onnx(self, path, overwrite=overwrite, opset=opset)
 
@@ -158,17 +166,15 @@ class SavingMixin:
     def __getstate__(self) -> dict[str, Any]:
         # object.__getstate__ hands back the live __dict__: copy it before taking networks out.
         state = dict(super().__getstate__())
-        # torch.compile wrappers are rebuilt on demand (LatentRegularizedGAN._runtime_networks).
-        state.pop("_compiled", None)
-        if "encoder_" in state:
+        # The torch.compile wrappers go with networks_ (GANetworks.compiled), rebuilt on demand.
+        if "networks_" in state:
             state["_network_states"] = {
-                name: state_to_cpu(state.pop(name).state_dict()) for name in NETWORKS
+                f"{name}_": state_to_cpu(part)
+                for name, part in state.pop("networks_").state_dict().items()
             }
-            optimizers = state.pop("optimizers_")
+            optimizers = state.pop("optimizers_").state_dict()
             state["_optimizer_states"] = {
-                "generator": state_to_cpu(optimizers.generator.state_dict()),
-                "discriminator": state_to_cpu(optimizers.discriminator.state_dict()),
-                "scaler": optimizers.scaler.state_dict(),
+                _OPTIMIZER_KEYS[name]: state_to_cpu(part) for name, part in optimizers.items()
             }
         return state
 
@@ -180,5 +186,9 @@ class SavingMixin:
             return
         self.device_ = device_for_unpickling(self.device_)
         self.amp_dtype_ = amp_dtype_after_loading(self.amp_dtype_, self.device_)
-        self._initialize_networks(torch.Generator(), states=network_states)
-        self._initialize_optimizers(states=optimizer_states)
+        self._initialize_networks(
+            torch.Generator(), states={k.removesuffix("_"): v for k, v in network_states.items()}
+        )
+        self._initialize_optimizers(
+            states={name: optimizer_states[key] for name, key in _OPTIMIZER_KEYS.items()}
+        )

@@ -1,6 +1,6 @@
 """Training checkpoints keyed by the configuration and a fingerprint of the training data.
 
-A checkpoint file is a model file (:mod:`skanogan._persistence`) named after a hash of what
+A checkpoint file is a model file (:mod:`skanogan.io._persistence`) named after a hash of what
 determines the training: the parameters that change the networks' trajectory, the epoch at which
 this ``fit`` started and the training samples themselves. Clones in a grid search or the folds
 of a cross-validation therefore write distinct files and never resume from each other's weights.
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from skanogan._persistence import read_state, write_state
+from skanogan.io._persistence import read_state, write_state
 
 __all__ = ["Checkpoint"]
 
@@ -51,7 +51,7 @@ class Checkpoint:
     """Where one ``fit`` saves its progress and resumes from.
 
     ``params`` are the estimator's parameters, ``chunks`` the training samples (after the
-    validation split) as :meth:`skanogan._samples.Samples.chunks` yields them, and
+    validation split) as :meth:`skanogan.core._samples.Samples.chunks` yields them, and
     ``start_iter`` the ``n_iter_`` at which this ``fit`` began. An
     integer ``seed`` (from ``random_state``) is part of the key; without one the run is not
     reproducible, so no seed is keyed.

@@ -5,8 +5,8 @@
   called ``_parameter_constraints``: scikit-learn's own checks read that attribute and expect its
   private constraint classes.
 - Samples: :func:`validate_samples` checks any accepted layout of ``X`` without copying it and
-  returns :class:`~skanogan._samples.Samples`, which yields ``(n, C, H, W)`` images or ``(n, F)``
-  rows as float32, a batch at a time.
+  returns :class:`~skanogan.core._samples.Samples`, which yields ``(n, C, H, W)`` images or
+  ``(n, F)`` rows as float32, a batch at a time.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import validate_data
 
-from skanogan._samples import Samples
-from skanogan._shapes import resolve_image_shape
+from skanogan.core._samples import Samples
+from skanogan.core._shapes import resolve_image_shape
 from skanogan.exceptions import ImageShapeWarning
 
 

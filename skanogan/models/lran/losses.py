@@ -1,4 +1,4 @@
-"""Loss terms of the Latent Regularized Adversarial Network (paper eq. 1–5, ``SPEC.md``).
+"""Loss terms of the Latent Regularized Adversarial Network (paper eq. 1–5, ``docs/paper.md``).
 
 One function per term, each the *unweighted* mean the paper names:
 
@@ -12,7 +12,7 @@ One function per term, each the *unweighted* mean the paper names:
 
 See Also
 --------
-skanogan.training : weights and sums these terms inside one step.
+skanogan.models.lran.train_step : weights and sums these terms inside one step.
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ def to_device(batch: np.ndarray, device: torch.device, dtype: torch.dtype) -> to
     """One numpy batch on ``device`` as ``dtype``: pinned and non-blocking on CUDA.
 
     ``batch`` must be the caller's own writable array (such as a batch from
-    :meth:`skanogan._samples.Samples.read`): on the CPU the tensor may share its memory.
+    :meth:`skanogan.core._samples.Samples.read`): on the CPU the tensor may share its memory.
     """
     tensor = torch.from_numpy(batch).to(dtype)
     if device.type == "cuda":

@@ -1,33 +1,37 @@
 """One epoch of the adversarial game: a generator step, then a discriminator step, per batch.
 
 Pure PyTorch; it knows nothing of scikit-learn. Batches arrive already on the device and in the
-network's range and size (see :mod:`skanogan._shapes`). Per-term losses are summed on the device;
+network's range and size (see :mod:`skanogan.core._shapes`). Per-term losses are summed on
+the device;
 the host reads them every ``check_every`` steps (to catch a non-finite loss early without a sync
 per step) and once at the end of the epoch.
 
 See Also
 --------
-skanogan.networks : the four networks trained here.
-skanogan.losses : the terms of the generator's loss.
+skanogan.models.lran.networks : the four networks trained here.
+skanogan.models.lran.losses : the terms of the generator's loss.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from skanogan.exceptions import DivergenceError
-from skanogan.losses import (
+from skanogan.models.components.init import init_dcgan_weights
+from skanogan.models.lran.losses import (
     adv_loss,
     discriminator_loss,
     irec_loss,
     rank_loss,
     zrec_loss,
 )
-from skanogan.networks import GANetworks, init_dcgan_weights
+from skanogan.models.lran.networks import GANetworks
 
 __all__ = [
     "COLLAPSE_D_LOSS",
@@ -62,7 +66,7 @@ _TERMS = ("g_irec", "g_adv", "g_zrec", "g_rank", "d_loss")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Loss weights and options of the generator step (``SPEC.md``, paper eq. 1).
+    """Loss weights and options of the generator step (``docs/paper.md``, eq. 1).
 
     A weight of 0 switches its term off: the term is not computed at all.
     ``amp_dtype`` is the autocast dtype (CUDA or CPU), or ``None`` for full precision.
@@ -77,14 +81,41 @@ class TrainConfig:
     rank_form: str = "nuclear"
     amp_dtype: torch.dtype | None = None
 
+    @classmethod
+    def from_params(cls, params: dict[str, Any], amp_dtype: torch.dtype | None) -> TrainConfig:
+        """The configuration from an estimator's parameters (``get_params()``)."""
+        return cls(
+            w_irec=float(params["w_irec"]),
+            w_adv=float(params["w_adv"]),
+            w_zrec=float(params["w_zrec"]),
+            w_rank=float(params["w_rank"]),
+            rank=int(params["rank"]),
+            rank_form=params["rank_form"],
+            adversarial_loss=params["adversarial_loss"],
+            amp_dtype=amp_dtype,
+        )
+
 
 @dataclass
 class Optimizers:
-    """Adam for the generator side (``G_e``, ``G_d``, ``G_e'``), Adam for D, one grad scaler."""
+    """Adam for the generator side (``G_e``, ``G_d``, ``G_e'``), Adam for D, one grad scaler.
 
-    generator: torch.optim.Optimizer
-    discriminator: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler
+    Like :class:`~skanogan.models.lran.networks.GANetworks`, it owns its state dicts: the field
+    names are the keys, and nothing else lists them.
+    """
+
+    g_optimizer: torch.optim.Optimizer
+    d_optimizer: torch.optim.Optimizer
+    grad_scaler: torch.amp.GradScaler
+
+    def state_dict(self) -> dict[str, dict[str, Any]]:
+        """Field → its ``state_dict`` (live references: copy them to keep a snapshot)."""
+        return {f.name: getattr(self, f.name).state_dict() for f in dataclasses.fields(self)}
+
+    def load_state_dict(self, states: dict[str, dict[str, Any]]) -> None:
+        """Load every optimizer's (and the scaler's) state from :meth:`state_dict`'s layout."""
+        for f in dataclasses.fields(self):
+            getattr(self, f.name).load_state_dict(states[f.name])
 
 
 def make_optimizers(
@@ -96,24 +127,24 @@ def make_optimizers(
     """
     fused = device.type == "cuda"
     return Optimizers(
-        generator=torch.optim.Adam(
+        g_optimizer=torch.optim.Adam(
             nets.generator_parameters(), lr=lr, betas=(0.5, 0.999), fused=fused
         ),
-        discriminator=torch.optim.Adam(
+        d_optimizer=torch.optim.Adam(
             nets.discriminator.parameters(), lr=lr, betas=(0.5, 0.999), fused=fused
         ),
-        scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
+        grad_scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
     )
 
 
-def restart_discriminator(nets: GANetworks, opt: Optimizers, generator: torch.Generator) -> None:
+def restart_discriminator(nets: GANetworks, opt: Optimizers, rng: torch.Generator) -> None:
     """Re-initialise D in place (DCGAN weights, fresh BatchNorm statistics) and forget its Adam
     moments: GANomaly's remedy when D's loss runs away from G's."""
-    nets.discriminator.apply(lambda layer: init_dcgan_weights(layer, generator))
+    nets.discriminator.apply(lambda layer: init_dcgan_weights(layer, rng))
     for layer in nets.discriminator.modules():
         if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
             layer.reset_running_stats()
-    opt.discriminator.state.clear()
+    opt.d_optimizer.state.clear()
 
 
 def _train_step(
@@ -155,18 +186,18 @@ def _train_step(
                 terms["g_rank"] = rank_term
                 total = total + cfg.w_rank * rank_term
 
-    opt.generator.zero_grad(set_to_none=True)
+    opt.g_optimizer.zero_grad(set_to_none=True)
     if total.requires_grad:
-        opt.scaler.scale(total).backward()
-        opt.scaler.step(opt.generator)
+        opt.grad_scaler.scale(total).backward()
+        opt.grad_scaler.step(opt.g_optimizer)
 
     with torch.autocast(x.device.type, dtype=cfg.amp_dtype, enabled=cfg.amp_dtype is not None):
         d_fake_detached, _ = nets.discriminator(x_rec.detach())
         d_loss = discriminator_loss(d_real, d_fake_detached)
-    opt.discriminator.zero_grad(set_to_none=True)
-    opt.scaler.scale(d_loss).backward()
-    opt.scaler.step(opt.discriminator)
-    opt.scaler.update()
+    opt.d_optimizer.zero_grad(set_to_none=True)
+    opt.grad_scaler.scale(d_loss).backward()
+    opt.grad_scaler.step(opt.d_optimizer)
+    opt.grad_scaler.update()
 
     terms = {key: value.detach().float() for key, value in terms.items()}
     terms["g_total"] = total.detach().float()

@@ -12,7 +12,7 @@ command                                             what
 ==================================================  ===============================================
 
 ``fit`` stores how its inputs were read in the model file, so ``score`` reads new inputs the
-same way (inputs: :mod:`skanogan._inputs`; outputs: :mod:`skanogan._outputs`). No command
+same way (inputs: :mod:`skanogan.cli._inputs`; outputs: :mod:`skanogan.cli._outputs`). No command
 writes over an existing file without ``--overwrite``; every output is checked before any work
 starts. A user error (a bad value, an unreadable or missing file, a missing optional dependency)
 prints one line on stderr and exits with code 2; it never shows a traceback. The benchmarks
@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from skanogan.demo import DEMO_EPOCHS
-from skanogan.estimator import LatentRegularizedGAN
+from skanogan.cli.demo import DEMO_EPOCHS
 from skanogan.exceptions import DivergenceError
-from skanogan.losses import RANK_FORMS
-from skanogan.scoring import SCORE_TYPES
+from skanogan.models.lran.estimator import LatentRegularizedGAN
+from skanogan.models.lran.losses import RANK_FORMS
+from skanogan.models.lran.scoring import SCORE_TYPES
 
 # Estimator parameters with an option of their own: --latent-dim sets latent_dim, and so on.
 _ESTIMATOR_OPTIONS = {
@@ -71,7 +71,7 @@ _MAPS_HELP = (
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from skanogan.demo import run_demo
+    from skanogan.cli.demo import run_demo
 
     result = run_demo(
         normal_digit=args.digit,
@@ -99,8 +99,8 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _fit(args: argparse.Namespace) -> None:
-    from skanogan._inputs import read_inputs
-    from skanogan._outputs import check_outputs
+    from skanogan.cli._inputs import read_inputs
+    from skanogan.cli._outputs import check_outputs
 
     output = Path(args.output)
     check_outputs([output], overwrite=args.overwrite, inputs=args.inputs)
@@ -130,7 +130,7 @@ def _fit(args: argparse.Namespace) -> None:
 
 
 def _score(args: argparse.Namespace) -> None:
-    from skanogan import _inputs, _outputs
+    from skanogan.cli import _inputs, _outputs
 
     data = _inputs.read_inputs_for_model(
         args.inputs,
@@ -287,7 +287,7 @@ def _add_input_options(parser: argparse.ArgumentParser, *, mri: bool, fit: bool)
         help="brain masks, one per volume in the same order (default: a head mask)",
     )
     if fit:
-        from skanogan._inputs import nifti_defaults
+        from skanogan.cli._inputs import nifti_defaults
 
         _add_options(parser, _MRI_OPTIONS, nifti_defaults())
 
@@ -381,7 +381,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     return run_command(build_parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

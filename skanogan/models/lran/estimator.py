@@ -1,0 +1,512 @@
+"""The :class:`LatentRegularizedGAN` estimator: parameters and orchestration only.
+
+It reads top to bottom as: validate, build the networks, train, fit the scores and the
+threshold. The layers are in :mod:`skanogan.models.lran.networks` (from the blocks of
+:mod:`skanogan.models.components`), the loss terms in :mod:`skanogan.models.lran.losses`, one
+step and one epoch in :mod:`skanogan.models.lran.train_step`, the epoch loop with its rollback
+and hooks in :mod:`skanogan.training`, the scores in :mod:`skanogan.models.lran.scoring` and
+their methods in :mod:`skanogan.models.lran.scoring_methods`; PyOD's conventions, the fit checks
+and the batched eval loop in :class:`skanogan.base.BaseDetector`, saving and pickling in
+:mod:`skanogan.io`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+from skanogan.base import BaseDetector
+from skanogan.core._device import cuda_autotune, resolve_amp_dtype, resolve_device
+from skanogan.core._samples import Samples
+from skanogan.core._shapes import ImageGeometry
+from skanogan.core._validation import (
+    BOOL,
+    DEVICE,
+    NONE,
+    RANDOM_STATE,
+    ImageShape,
+    InstanceOf,
+    Interval,
+    Options,
+)
+from skanogan.exceptions import DivergenceError
+from skanogan.io._checkpoint import Checkpoint
+from skanogan.io._saving import SavingMixin
+from skanogan.models.lran.losses import ADVERSARIAL_LOSSES, RANK_FORMS
+from skanogan.models.lran.networks import FittedNetwork, GANetworks, build_networks
+from skanogan.models.lran.scoring import SCORE_TYPES
+from skanogan.models.lran.scoring_methods import ScoringMethods
+from skanogan.models.lran.train_step import (
+    COLLAPSE_D_LOSS,
+    TrainConfig,
+    make_optimizers,
+    restart_discriminator,
+    train_epoch,
+)
+from skanogan.training import Batches, Checkpointing, fit_loop, verbose_callbacks
+
+__all__ = ["LatentRegularizedGAN"]
+
+
+class LatentRegularizedGAN(SavingMixin, ScoringMethods, BaseDetector):
+    """Latent Regularized Adversarial Network for image anomaly detection.
+
+    Trained on normal samples only. An encoder ``G_e`` maps an image ``x`` to a code ``z``, a
+    decoder ``G_d`` reconstructs ``x_rec`` from it, an auxiliary encoder ``G_e'`` re-encodes
+    ``x_rec`` to ``z_rec``, and a discriminator ``D`` tells ``x`` from ``x_rec``. The generator
+    minimises ``w_irec * L_irec + w_adv * L_adv + w_zrec * L_zrec + w_rank * L_rank`` (paper
+    eq. 1, formulas in :mod:`skanogan.models.lran.losses`); a weight of 0 switches its term
+    off. Samples that the model reconstructs badly, in latent space by default, are anomalous.
+
+    Scores follow PyOD: :meth:`decision_function` is higher for more anomalous samples and
+    :meth:`predict` returns 0 (inlier) or 1 (outlier); :meth:`score_samples` keeps
+    scikit-learn's sign (higher = more normal). With labels 1 = anomaly,
+    ``scoring="roc_auc"`` is correct in :class:`~sklearn.model_selection.GridSearchCV`.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=None
+        ``(H, W)`` or ``(C, H, W)`` of the images when ``X`` is 2-D ``(n_samples, C*H*W)``
+        (channels first). Leave ``None`` for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input,
+        whose shape is read from ``X``. A 2-D ``X`` with ``image_shape=None`` is tabular data and
+        is modelled with MLP versions of the four networks (with an
+        :class:`~skanogan.exceptions.ImageShapeWarning` when its feature count looks like a
+        flattened image). Every side must be at
+        least 2 pixels; sides below 16 are resized up and images are edge-padded to a
+        power-of-two square, an invertible mapping described in :mod:`skanogan.core._shapes`.
+    latent_dim : int, default=100
+        Size of the code ``z``.
+    base_channels : int, default=64
+        Width of the first conv layer (doubling at every halving of the image); for tabular
+        data the MLPs' hidden widths are ``4 * base_channels`` and ``2 * base_channels``.
+    adversarial_loss : {"feature_matching", "bce"}, default="feature_matching"
+        Generator's adversarial term: GANomaly's feature matching on D's penultimate features
+        (stable), or the paper's eq. 3 in its non-saturating BCE form.
+    w_irec, w_adv, w_zrec, w_rank : float, default=1, 5, 1, 0.05
+        Weights of the image reconstruction (L1), adversarial, latent reconstruction (L2) and
+        low-rank terms (the paper's ``w_i, w_a, w_z, w_o``). At least one must be positive.
+        With ``w_zrec=0`` the auxiliary encoder is never trained, so the latent score compares
+        ``z`` with an untrained encoding: use ``score_type="image"`` then. ``w_rank=0``
+        scored far higher than the paper's 0.05 in our MNIST loss ablation
+        (``docs/benchmarks.md``): tune it on your data.
+    rank : int, default=0
+        Singular values of the batch latent matrix kept free by ``L_rank``; the term penalises
+        the sum of the others (``rank=0``: the nuclear norm). Must be below ``latent_dim``.
+    rank_form : {"nuclear", "scale_free"}, default="nuclear"
+        ``"nuclear"``: the paper's truncated nuclear norm, ``svdvals(Z)[rank:].sum() /
+        sqrt(B)``, which also falls when every code shrinks. ``"scale_free"``: the same sum
+        divided by the Frobenius norm of ``Z``, which only a more concentrated spectrum lowers
+        (between 0 and ``sqrt(latent_dim)``; see :func:`skanogan.models.lran.losses.rank_loss`).
+    score_type : {"latent", "image", "latent_density", "residual_density", "combined"}, \
+default="latent"
+        The score of :meth:`decision_function` (:data:`skanogan.scoring.SCORE_TYPES`).
+        ``"latent"``: mean ``(z - z_rec)**2`` (the paper's score). ``"image"``: mean
+        ``|x - x_rec|`` over pixels. ``"latent_density"``: squared Mahalanobis distance of
+        ``z = G_e(x)`` under a Gaussian (mean, Ledoit–Wolf shrinkage covariance) fitted to the
+        codes of the training rows; ``"residual_density"``: the same for ``z - z_rec``.
+        ``"combined"``: latent plus image score after standardising each with the mean and
+        standard deviation of the training scores. :meth:`fit` prepares every score, so
+        ``set_params(score_type=...)`` after one fit switches scores without refitting (then
+        ``threshold_`` and ``decision_scores_`` still belong to the score fitted with).
+    contamination : float in (0, 0.5], default=0.1
+        Expected proportion of outliers; sets ``threshold_`` at the ``1 - contamination``
+        quantile of the training (or validation) scores, as PyOD does.
+    epochs : int, default=15
+        Passes over the training data in each call to :meth:`fit`.
+    batch_size : int, default=64
+        Training batch size, clamped to the number of training samples.
+    eval_batch_size : int, default=256
+        Batch size for scoring; results do not depend on it.
+    lr : float, default=2e-4
+        Adam learning rate for both optimizers (betas 0.5, 0.999). The paper states "0.002";
+        we read it as DCGAN's 2e-4, the rate GANomaly and DCGAN use with these betas, because
+        2e-3 is ten times the rate these architectures are known to train stably at.
+    validation_fraction : float in [0, 1), default=0.0
+        Fraction of ``X`` held out of training (at random) to set ``threshold_`` on scores of
+        normals the networks did not see. Prefer it: training scores are optimistic, so a
+        threshold from them flags too many new normals.
+    device : "auto", "cpu", "cuda", "cuda:N" or torch.device, default="auto"
+        Where the networks train and score. ``"auto"`` picks CUDA when present; an explicit
+        CUDA device on a machine without one is a ``ValueError``. Data stays on the CPU and
+        moves one batch at a time.
+    amp : "auto" or bool, default="auto"
+        Mixed precision for training and scoring (autocast; the rank term's SVD, the code
+        densities and the scores themselves stay in full precision). On CUDA, ``"auto"`` and
+        ``True`` use bfloat16 where the GPU supports it, else float16 with loss scaling. On
+        the CPU, ``True`` uses bfloat16 where the CPU has native bfloat16 instructions
+        (AVX-512 BF16 or AMX) and is a ``ValueError`` elsewhere, where bfloat16 would be
+        emulated and slower than float32; ``"auto"`` stays float32 on the CPU for now, until
+        the speed and validation quality of bfloat16 are measured on such CPUs. Float16 is
+        never used on the CPU. Tabular data runs in float64, which autocast leaves alone.
+    compile : bool, default=False
+        Wrap the four networks in :func:`torch.compile` for training and scoring. The first
+        steps are slow (compilation; again for a new batch size or mode), later ones faster
+        where the compiler helps (mostly on GPUs); results agree with ``compile=False`` to
+        float32 rounding. The compiled wrappers are never saved or pickled: the fitted
+        ``encoder_`` etc. stay plain modules. Needs a working C++ compiler on the CPU.
+    on_divergence : {"raise", "restart_d"}, default="raise"
+        What :meth:`fit` does when a loss becomes NaN or infinite (checked every 32 steps and
+        at the end of each epoch, without a host sync per step). Either way the networks go
+        back to the last completed epoch first. ``"raise"`` then raises
+        :class:`~skanogan.exceptions.DivergenceError` naming the epoch and the loss term (the
+        detector stays usable at that epoch); ``"restart_d"`` re-initialises D and its optimizer
+        state (GANomaly's remedy), counts it in ``history_`` under ``d_restarts`` and retries
+        the epoch, up to three times per epoch before raising.
+    checkpoint_dir : str, os.PathLike or None, default=None
+        Folder (created if needed) where :meth:`fit` saves its progress every
+        ``checkpoint_every`` epochs and after the last one, atomically, as a model file named
+        after a hash of the parameters that shape training, the starting epoch and the training
+        data. Clones in a grid search and CV folds thus never share a checkpoint.
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
+    resume : bool, default=False
+        With ``checkpoint_dir``: continue from this run's checkpoint when there is one (weights,
+        optimizer moments, ``history_``, ``n_iter_``) and train only the epochs left, so an
+        interrupted ``fit`` finishes with ``epochs`` epochs, identical on CPU to an
+        uninterrupted one. A checkpoint written by another configuration or other data is
+        refused with a ``ValueError``. Distinct from ``warm_start``, which trains further.
+    verbose : int, default=0
+        0 silent, 1 a progress bar with the running losses, 2 one line per epoch. From 1, an
+        epoch in which D collapsed (``history_`` key ``d_collapsed``) also gives a warning,
+        and scoring (``decision_function``, maps...) shows a progress bar when it takes more
+        than 10 batches of ``eval_batch_size``.
+    warm_start : bool, default=False
+        When True and already fitted, :meth:`fit` continues training the same networks for
+        another ``epochs`` epochs instead of starting again; the pixel scaling is kept.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order and the validation split through local generators;
+        the global ``torch``/``numpy``/``random`` states are never reseeded. Two fits on the
+        same CPU with the same ``random_state`` give identical scores.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features (``C * H * W`` for images) seen in :meth:`fit`.
+    image_shape_ : tuple of int or None
+        ``(C, H, W)`` of the images, ``None`` for tabular data.
+    geometry_ : ImageGeometry or None
+        The resize/pad mapping between ``image_shape_`` and the network's square input.
+    pixel_scaler_ : PixelScaler
+        Per-channel minimum and maximum of the training data, mapped to ``[-1, 1]``.
+    networks_ : skanogan.models.lran.networks.GANetworks
+        The four trained networks on ``device_``, with their state dicts.
+    encoder_, decoder_, aux_encoder_, discriminator_ : torch.nn.Module
+        The trained ``G_e``, ``G_d``, ``G_e'`` and ``D``: ``networks_.encoder`` and so on.
+    optimizers_ : skanogan.models.lran.train_step.Optimizers
+        The two Adam optimizers and the grad scaler, kept for ``warm_start``.
+    device_ : torch.device
+        The device actually used.
+    amp_dtype_ : torch.dtype or None
+        The precision the model was trained in and scores in: the autocast dtype
+        (``torch.bfloat16`` on CUDA or the CPU, ``torch.float16`` on CUDA only), ``None`` for
+        full precision, always for tabular data (its networks run in float64). Kept by
+        ``save``/``load`` and pickling; a model loaded onto a CPU that cannot run it (float16,
+        or bfloat16 without native support) runs in float32 instead, with a
+        :class:`~skanogan.exceptions.DeviceWarning`.
+    history_ : list of dict
+        One dict of plain floats per epoch: ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank``
+        (unweighted), ``g_total``, ``d_loss``, ``svd_skipped`` (steps whose SVD failed or was not
+        finite, whose rank term was skipped), ``d_collapsed`` (1.0 when D's loss stayed below
+        ``skanogan.models.lran.train_step.COLLAPSE_D_LOSS`` all epoch), ``d_restarts`` (times D was
+        re-initialised by ``on_divergence="restart_d"``) and ``seconds``.
+    n_iter_ : int
+        Epochs trained in total (across warm starts).
+    score_scaler_ : ScoreScaler
+        Mean and standard deviation of the latent and image training scores (used by
+        ``score_type="combined"``).
+    latent_density_, residual_density_ : GaussianDensity
+        Mean and precision matrix (plain arrays) of the Gaussians that the density scores use,
+        fitted on the codes ``z`` and residuals ``z - z_rec`` of the training rows (never of the
+        ``validation_fraction`` rows), computed in ``eval()`` mode after the last epoch; refitted
+        after every ``fit``, so after a ``warm_start`` they describe the networks as trained.
+    decision_scores_ : ndarray of shape (n_samples,)
+        Scores of the training data ``X`` (held-out samples included). Higher = more abnormal.
+    validation_scores_ : ndarray or None
+        Scores of the samples held out by ``validation_fraction``, ``None`` without.
+    threshold_ : float
+        The ``1 - contamination`` quantile of ``validation_scores_`` when there are any, else of
+        ``decision_scores_``. :meth:`predict` flags ``decision_function(X) > threshold_``.
+    labels_ : ndarray of shape (n_samples,)
+        ``decision_scores_ > threshold_`` as 0/1.
+    offset_ : float
+        ``-threshold_``, so that ``predict`` flags ``score_samples(X) < offset_``. Because
+        ``decision_function`` keeps PyOD's sign, ``decision_function = offset_ - score_samples``
+        (not scikit-learn's ``score_samples - offset_``).
+
+    See Also
+    --------
+    pyod.models.base.BaseDetector : the detector contract whose names and signs we follow.
+
+    Notes
+    -----
+    Based on "Brain Tumor Anomaly Detection Via Latent Regularized Adversarial Network" and
+    GANomaly (Akcay et al., 2018). Where the paper is vague, ``docs/paper.md`` says what is done
+    instead (the loss formulas, the learning rate, the score normalisation).
+
+    ``GridSearchCV`` refits the best parameters on all of ``X`` by default, anomalies
+    included. For one-class model selection, search with ``refit=False`` and a CV whose training
+    folds hold normals only, then fit ``best_params_`` on the normal samples yourself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skanogan import LatentRegularizedGAN
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((32, 8, 8))
+    >>> detector = LatentRegularizedGAN(epochs=1, latent_dim=4, base_channels=4, random_state=0)
+    >>> detector.fit(X).decision_function(X[:3]).shape
+    (3,)
+    >>> detector.predict(X[:3]).dtype
+    dtype('int64')
+    """
+
+    # Older model files and pickles lack parameters added since; they were trained with these.
+    _implicit_params: ClassVar[dict[str, Any]] = {"rank_form": "nuclear"}
+
+    _param_rules: ClassVar[dict[str, list]] = {
+        "image_shape": [ImageShape()],
+        "latent_dim": [Interval(Integral, 1, None)],
+        "base_channels": [Interval(Integral, 1, None)],
+        "adversarial_loss": [Options(ADVERSARIAL_LOSSES)],
+        "w_irec": [Interval(Real, 0, None)],
+        "w_adv": [Interval(Real, 0, None)],
+        "w_zrec": [Interval(Real, 0, None)],
+        "w_rank": [Interval(Real, 0, None)],
+        "rank": [Interval(Integral, 0, None)],
+        "rank_form": [Options(RANK_FORMS)],
+        "score_type": [Options(tuple(SCORE_TYPES))],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "epochs": [Interval(Integral, 1, None)],
+        "batch_size": [Interval(Integral, 1, None)],
+        "eval_batch_size": [Interval(Integral, 1, None)],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "device": DEVICE,
+        "amp": [Options(("auto", True, False))],
+        "compile": [BOOL],
+        "on_divergence": [Options(("raise", "restart_d"))],
+        "checkpoint_dir": [NONE, InstanceOf((str, os.PathLike), "a folder path")],
+        "checkpoint_every": [Interval(Integral, 1, None)],
+        "resume": [BOOL],
+        "verbose": [Interval(Integral, 0, 2)],
+        "warm_start": [BOOL],
+        "random_state": RANDOM_STATE,
+    }
+
+    def __init__(
+        self,
+        *,
+        image_shape: tuple[int, ...] | None = None,
+        latent_dim: int = 100,
+        base_channels: int = 64,
+        adversarial_loss: str = "feature_matching",
+        w_irec: float = 1.0,
+        w_adv: float = 5.0,
+        w_zrec: float = 1.0,
+        w_rank: float = 0.05,
+        rank: int = 0,
+        rank_form: str = "nuclear",
+        score_type: str = "latent",
+        contamination: float = 0.1,
+        epochs: int = 15,
+        batch_size: int = 64,
+        eval_batch_size: int = 256,
+        lr: float = 2e-4,
+        validation_fraction: float = 0.0,
+        device: str | torch.device = "auto",
+        amp: str | bool = "auto",
+        compile: bool = False,
+        on_divergence: str = "raise",
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
+        resume: bool = False,
+        verbose: int = 0,
+        warm_start: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+    ):
+        self.image_shape = image_shape
+        self.latent_dim = latent_dim
+        self.base_channels = base_channels
+        self.adversarial_loss = adversarial_loss
+        self.w_irec = w_irec
+        self.w_adv = w_adv
+        self.w_zrec = w_zrec
+        self.w_rank = w_rank
+        self.rank = rank
+        self.rank_form = rank_form
+        self.score_type = score_type
+        self.contamination = contamination
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.amp = amp
+        self.compile = compile
+        self.on_divergence = on_divergence
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    # The fitted networks, as documented attributes; networks_ holds the modules.
+    encoder_ = FittedNetwork()
+    decoder_ = FittedNetwork()
+    aux_encoder_ = FittedNetwork()
+    discriminator_ = FittedNetwork()
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X: Any, y: Any = None) -> LatentRegularizedGAN:
+        """Train on ``X``, assumed normal, then set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+            Training samples, uint8 or float. See ``image_shape`` for the layouts. Arrays,
+            memmaps and sliceable array-likes (h5py, zarr, dask) are read a batch at a time and
+            never converted whole.
+        y : ignored
+            Accepted for API compatibility; one-class training never uses labels.
+
+        Returns
+        -------
+        self : LatentRegularizedGAN
+        """
+        self._check_params()
+        self._check_param_combinations()
+        continuing = self.warm_start and hasattr(self, "networks_")
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(2**31 - 1))
+        samples, train_idx, val_idx, scaler = self._prepare_fit(X, rng, continuing=continuing)
+
+        if not continuing:
+            self.device_ = resolve_device(self.device)
+            self.amp_dtype_ = resolve_amp_dtype(self.amp, self.device_)
+            if self.image_shape_ is None:
+                # The tabular networks run in float64, which autocast leaves alone.
+                self.amp_dtype_ = None
+            self.pixel_scaler_ = scaler
+            self._initialize_networks(rng=torch.Generator().manual_seed(seed))
+            self._initialize_optimizers()
+            self.history_ = []
+            self.n_iter_ = 0
+
+        # Counted before a resume: a resumed fit trains only the epochs its checkpoint lacks.
+        target = self.n_iter_ + self.epochs
+        batches = Batches(len(train_idx), self.batch_size)
+        callbacks = verbose_callbacks(self.verbose, batches.n_batches, COLLAPSE_D_LOSS)
+        if self.checkpoint_dir is not None:
+            checkpoint = Checkpoint(
+                self.checkpoint_dir,
+                type(self).__name__,
+                self.get_params(deep=False),
+                samples.chunks(train_idx),
+                self.n_iter_,
+            )
+            if self.resume:
+                self._resume(checkpoint)
+            callbacks.append(
+                Checkpointing(lambda: checkpoint.save(self.__getstate__()), self.checkpoint_every)
+            )
+        try:
+            fit_loop(
+                self,
+                n_epochs=target - self.n_iter_,
+                n_samples=len(train_idx),
+                seed=seed,
+                run_epoch=self._epoch_runner(samples, train_idx, batches),
+                restart=lambda rng: restart_discriminator(self.networks_, self.optimizers_, rng),
+                state=(self.networks_, self.optimizers_),
+                on_divergence=self.on_divergence,
+                callbacks=callbacks,
+            )
+        except (KeyboardInterrupt, DivergenceError):
+            # fit_loop rolled the networks back to the last completed epoch: make the object
+            # consistent with them (usable, or unfitted if no epoch ever completed) and re-raise.
+            if self.n_iter_:
+                self._fit_scores(samples, train_idx, val_idx)
+            else:
+                self._forget_fit()
+            raise
+        self._fit_scores(samples, train_idx, val_idx)
+        return self
+
+    def _check_param_combinations(self) -> None:
+        weights = (self.w_irec, self.w_adv, self.w_zrec, self.w_rank)
+        if not any(weights):
+            raise ValueError("at least one of w_irec, w_adv, w_zrec and w_rank must be positive")
+        if self.resume and self.checkpoint_dir is None:
+            raise ValueError("resume=True needs checkpoint_dir: the folder to resume from")
+        if self.w_rank and self.rank >= self.latent_dim:
+            raise ValueError(
+                f"rank must be smaller than latent_dim ({self.latent_dim}) when w_rank > 0, "
+                f"got rank={self.rank}"
+            )
+        if not self.w_zrec and self.score_type not in ("image", "latent_density"):
+            warnings.warn(
+                f"w_zrec=0 leaves the auxiliary encoder untrained, so score_type="
+                f"{self.score_type!r} compares z with an untrained encoding; "
+                "consider score_type='image' or 'latent_density'",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _initialize_networks(
+        self, rng: torch.Generator, states: dict[str, dict] | None = None
+    ) -> None:
+        """Build the four networks (from ``states`` when given) and move them to ``device_``."""
+        if self.image_shape_ is None:
+            self.geometry_ = None
+        else:
+            self.geometry_ = ImageGeometry.plan(self.image_shape_)
+        self.networks_ = build_networks(
+            in_channels=None if self.geometry_ is None else self.image_shape_[0],
+            image_size=None if self.geometry_ is None else self.geometry_.side,
+            n_features=self.n_features_in_,
+            latent_dim=self.latent_dim,
+            base_channels=self.base_channels,
+            rng=rng,
+        ).to(self.device_, self._dtype)
+        if states is not None:
+            self.networks_.load_state_dict(states)
+
+    def _initialize_optimizers(self, states: dict[str, dict] | None = None) -> None:
+        self.optimizers_ = make_optimizers(self.networks_, self.lr, self.device_, self.amp_dtype_)
+        if states is not None:
+            self.optimizers_.load_state_dict(states)
+
+    def _runtime_networks(self) -> GANetworks:
+        """The networks that train and score: :func:`torch.compile` wrappers with ``compile``.
+
+        The wrappers share the fitted modules' parameters and buffers; they are built once per
+        set of modules and never saved (see ``SavingMixin.__getstate__``).
+        """
+        return self.networks_.compiled() if self.compile else self.networks_
+
+    def _epoch_runner(self, samples: Samples, train_idx: np.ndarray, batches: Batches) -> Any:
+        """``run_epoch(order, on_batch)`` for :func:`~skanogan.training.fit_loop`: one epoch."""
+        config, nets = self._train_config(), self._runtime_networks()
+
+        def run_epoch(order: np.ndarray, on_batch: Callable[[], None]) -> dict[str, float]:
+            xs = (
+                self._to_network(self._scaled(samples.read(train_idx[rows])))
+                for rows in batches.rows(order)
+            )
+            with cuda_autotune(self.device_):
+                return train_epoch(nets, self.optimizers_, xs, config, on_batch)
+
+        return run_epoch
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig.from_params(self.get_params(deep=False), amp_dtype=self.amp_dtype_)
