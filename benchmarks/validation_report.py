@@ -9,14 +9,26 @@ number of cells and left out of the ranking until it covers them all.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 
-from benchmarks.validation import CHECKPOINTS, CLASSES, CONFIGS, PEERS
+from benchmarks.validation import (
+    BASE,
+    CHECKPOINTS,
+    CLASSES,
+    CONFIGS,
+    N_FIT,
+    N_VAL_ANOMALOUS,
+    N_VAL_NORMAL,
+    PEERS,
+)
 
 DATASETS = tuple(CLASSES)
+#: Rows shown in the ranking; the best row of every configuration is listed below it anyway.
+TOP = 25
 
 
 def _cell(record: dict[str, Any]) -> tuple[str, int, int]:
@@ -53,56 +65,77 @@ def complete(table: dict[str, dict[tuple, float]]) -> set[tuple]:
     return {(d, c, s) for d, classes in CLASSES.items() for c in classes for s in seeds}
 
 
+def _summary_line(name: str, cells: dict[tuple, float]) -> str:
+    means = summary(cells)
+    values = " | ".join(f"{means[d]:.3f}" for d in DATASETS)
+    return f"| {name} | {values} | {means['score']:.3f} |"
+
+
 def render(records: list[dict[str, Any]]) -> str:
+    """The markdown of the sweep: protocol, ranking, best row per configuration, per class."""
     table = rows(records)
     if not table:
-        return "No validation records yet."
+        return "No validation records yet.\n"
     full = complete(table)
     done = {name: cells for name, cells in table.items() if set(cells) >= full}
     ranked = sorted(done, key=lambda name: -summary(done[name])["score"])
-    header = "| row | " + " | ".join(DATASETS) + " | score |"
-    lines = [
-        "## Validation sweep (training data only)",
-        "",
-        f"Cells: {len(full)} ({', '.join(f'{d} {list(c)}' for d, c in CLASSES.items())}); "
-        f"epochs scored: {list(CHECKPOINTS)}. Score = mean over data sets of the mean AUROC "
-        "over classes. Rows: `config/score_type@epochs`, and the PyOD peers on the same cells.",
-        "",
-        "### Ranking (complete rows)",
-        "",
-        header,
-        "|" + "---|" * (len(DATASETS) + 2),
-    ]
-    for name in ranked:
-        means = summary(done[name])
-        values = " | ".join(f"{means[d]:.3f}" for d in DATASETS)
-        lines.append(f"| {name} | {values} | {means['score']:.3f} |")
-    lines += [
-        "",
-        "### Best row of each configuration",
-        "",
-        header,
-        "|" + "---|" * (len(DATASETS) + 2),
-    ]
+    best = {}
     for config in [*PEERS, *CONFIGS]:
         names = [n for n in ranked if n == config or n.startswith(f"{config}/")]
         if names:
-            means = summary(done[names[0]])
-            values = " | ".join(f"{means[d]:.3f}" for d in DATASETS)
-            lines.append(f"| {names[0]} | {values} | {means['score']:.3f} |")
-    pending = sorted(
-        {name.split("/")[0] for name, cells in table.items() if not set(cells) >= full}
-    )
-    if pending:
-        counts = {
-            config: max(len(c) for n, c in table.items() if n.split("/")[0] == config)
-            for config in pending
-        }
+            best[config] = names[0]
+    header = ["| row | " + " | ".join(DATASETS) + " | score |", "|" + "---|" * (len(DATASETS) + 2)]
+    environments = sorted({json.dumps(r.get("environment", {}), sort_keys=True) for r in records})
+    cells = sorted(full)
+    lines = [
+        "## Validation sweep (training data only)",
+        "",
+        "Written by `python -m benchmarks.validation report` from the records of "
+        "`python -m benchmarks.validation run` (`benchmarks/validation.py` has the protocol). "
+        f"Cells: {len(full)} ({', '.join(f'{d} {list(c)}' for d, c in CLASSES.items())}); "
+        f"{N_FIT} training normals per MNIST/Fashion-MNIST task, validated on {N_VAL_NORMAL} "
+        f"held-out training normals against {N_VAL_ANOMALOUS} training images of the other "
+        "classes; ELPV: 70 % of the seed's training-half normals, validated on the other 30 % "
+        "against that half's defective cells. "
+        f"Epochs scored: {list(CHECKPOINTS)} (one run per cell, scored after each). Settings "
+        f"of every configuration: {BASE}, the library's defaults otherwise. "
+        "Score = mean over data sets of the mean AUROC over classes. Rows are "
+        "`config/score_type@epochs`, and the PyOD peers on the same cells.",
+        "",
+        "Environments: " + "; ".join(environments),
+        "",
+        "| config | parameters |",
+        "|---|---|",
+        *(f"| {name} | {params or 'library defaults'} |" for name, params in CONFIGS.items()),
+        "",
+        f"### Ranking (complete rows, top {TOP})",
+        "",
+        *header,
+        *(_summary_line(name, done[name]) for name in ranked[:TOP]),
+        "",
+        "### Best row of each configuration",
+        "",
+        *header,
+        *(_summary_line(name, done[name]) for name in best.values()),
+        "",
+        "### Per class: best row of each configuration",
+        "",
+        "| row | " + " | ".join(f"{d} {c}" for d, c, _ in cells) + " |",
+        "|" + "---|" * (len(cells) + 1),
+        *(
+            f"| {name} | " + " | ".join(f"{done[name][cell]:.3f}" for cell in cells) + " |"
+            for name in best.values()
+        ),
+    ]
+    counts: dict[str, int] = defaultdict(int)
+    for name, row_cells in table.items():
+        if not set(row_cells) >= full:
+            config = name.split("/")[0]
+            counts[config] = max(counts[config], len(row_cells))
+    if counts:
         lines += [
             "",
-            "Incomplete (cells done of "
-            + str(len(full))
-            + "): "
-            + ", ".join(f"{config} {count}" for config, count in counts.items()),
+            f"Incomplete (cells done of {len(full)}): "
+            + ", ".join(f"{config} {count}" for config, count in sorted(counts.items())),
         ]
     return "\n".join(lines) + "\n"
