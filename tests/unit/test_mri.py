@@ -26,15 +26,8 @@ from skanogan.mri import (
 
 nib = pytest.importorskip("nibabel")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-BRAIN_MRI = SHARED_DATA / "brain_mri"
 # smooth_head() is about 60 mm wide: a 64 mm window at 16 px keeps these tests tiny.
 SMALL = dict(image_size=16, field_of_view=64.0)
-
-
-def needs_brain_mri():
-    if not BRAIN_MRI.is_dir():
-        pytest.skip(f"the project's real brain MRI folder {BRAIN_MRI} is absent")
 
 
 # ----------------------------------------------------------------------------- writers
@@ -405,10 +398,9 @@ def test_volume_scores_are_the_mean_of_the_top_k_slices():
 
 
 # ----------------------------------------------------------------------------- real data
-@pytest.fixture(scope="module")
-def tumour_slices():
-    needs_brain_mri()
-    tumour = BRAIN_MRI / "tumour"
+@pytest.fixture
+def tumour_slices(shared_data_home):
+    tumour = shared_data_home / "brain_mri" / "tumour"
     return volumes_to_slices(
         [tumour / "slicer_mrbraintumor2_t1.nii.gz"],
         tumour_masks=[tumour / "slicer_mrbraintumor2_tumour_mask.nii.gz"],
@@ -435,10 +427,9 @@ def test_real_tumour_images_are_normalised_model_inputs(tumour_slices):
     assert (tumour_slices.table["foreground_fraction"] >= 0.05).all()
 
 
-def test_real_thick_slice_las_volume_loads_slices_and_maps_back(tmp_path):
+def test_real_thick_slice_las_volume_loads_slices_and_maps_back(tmp_path, shared_data_home):
     """pyradiomics brain1 (LAS, 6.5 mm slices) round-trips onto its own grid and affine."""
-    needs_brain_mri()
-    path = BRAIN_MRI / "tumour" / "pyradiomics_brain1_t1.nii.gz"
+    path = shared_data_home / "brain_mri" / "tumour" / "pyradiomics_brain1_t1.nii.gz"
     volume = load_volume(path)
     assert volume.original_orientation == ("L", "A", "S")
     np.testing.assert_allclose(volume.zooms, (0.78125, 0.78125, 6.5), rtol=1e-3)

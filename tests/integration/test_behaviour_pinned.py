@@ -2,8 +2,8 @@
 
 Two tiny fixed-seed fits (images through the resize path, and tabular rows) are compared with
 ``tests/data/behaviour_pinned.json``, written by this module before any code moved
-(``python tests/test_behaviour_pinned.py`` rewrites it). Every loss and model parameter is
-passed explicitly, so that a change of the defaults does not change what is pinned.
+(``python tests/integration/test_behaviour_pinned.py`` rewrites it). Every loss and model
+parameter is passed explicitly, so that a change of the defaults does not change what is pinned.
 ``tests/data/pickle_before_move.pkl`` is the image detector pickled before the move: it must
 still load and score as it did.
 """
@@ -18,7 +18,7 @@ import pytest
 from skanogan import LatentRegularizedGAN
 from skanogan.scoring import SCORE_TYPES
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 REFERENCE = DATA / "behaviour_pinned.json"
 PICKLE = DATA / "pickle_before_move.pkl"
 

@@ -1,6 +1,6 @@
 """The brain MRI example runs end to end in quick mode and leaves its inputs untouched.
 
-Reads the project's shared brain MRI folder; skipped when it is absent.
+Reads the project's shared brain MRI folder (the ``shared_data_home`` fixture).
 """
 
 import hashlib
@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-BRAIN_MRI = DATA / "brain_mri"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -23,15 +21,14 @@ def _checksums(folder: Path) -> dict[str, str]:
     }
 
 
-def test_brain_mri_example_quick(tmp_path):
+def test_brain_mri_example_quick(tmp_path, shared_data_home):
     """--quick writes the CSV and both maps, prints the AUROC and changes no input."""
     pytest.importorskip("nibabel")
-    if not BRAIN_MRI.is_dir():
-        pytest.skip(f"the project's real brain MRI folder {BRAIN_MRI} is absent")
-    before = _checksums(BRAIN_MRI)
+    brain_mri = shared_data_home / "brain_mri"
+    before = _checksums(brain_mri)
     output = tmp_path / "out"
     command = [sys.executable, str(ROOT / "examples" / "brain_mri.py"), str(output)]
-    command += ["--data-home", str(DATA), "--quick"]
+    command += ["--data-home", str(shared_data_home), "--quick"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "slicer_mrbraintumor2: slice AUROC" in done.stdout
@@ -43,16 +40,16 @@ def test_brain_mri_example_quick(tmp_path):
     ]
     header = (output / "slice_scores.csv").read_text().splitlines()[0]
     assert header == "volume,slice,score,label,tumour"
-    assert _checksums(BRAIN_MRI) == before
+    assert _checksums(brain_mri) == before
 
     again = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert again.returncode == 2 and "--overwrite" in again.stderr  # never overwrites silently
     inside = subprocess.run(
-        [*command[:2], str(BRAIN_MRI / "out"), *command[3:]],
+        [*command[:2], str(brain_mri / "out"), *command[3:]],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=tmp_path,
     )
     assert inside.returncode == 2 and "inside the input folder" in inside.stderr
-    assert not (BRAIN_MRI / "out").exists()
+    assert not (brain_mri / "out").exists()

@@ -12,8 +12,7 @@ from benchmarks.__main__ import main
 from benchmarks.report import PAPER, aggregate, render, write_report
 from benchmarks.runner import PROFILES, Profile, load_task, plan, read_results, run
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY = Profile(
     name="tiny",
@@ -154,8 +153,7 @@ def test_report_compares_with_the_paper_on_the_same_cells(tmp_path):
     )
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"shared data not found at {SHARED_DATA}")
-def test_quick_profile_end_to_end_on_tiny_settings(tmp_path):
+def test_quick_profile_end_to_end_on_tiny_settings(tmp_path, shared_data_home):
     """The quick profile's datasets, classes and detectors run through the CLI, shrunk."""
     quick = PROFILES["quick"]
     shrunk = dataclasses.replace(
@@ -165,7 +163,7 @@ def test_quick_profile_end_to_end_on_tiny_settings(tmp_path):
         settings={"epochs": 1, "skanogan": {"base_channels": 4, "latent_dim": 4}},
     )
     results = tmp_path / "quick.jsonl"
-    assert run(shrunk, results, data_home=str(SHARED_DATA), log=lambda _: None) > 0
+    assert run(shrunk, results, data_home=str(shared_data_home), log=lambda _: None) > 0
     detectors = {r["detector"] for r in read_results(results)}
     assert detectors == set(quick.detectors)
     report = subprocess.run(

@@ -3,8 +3,6 @@
 The end-to-end test reads the project's shared brain MRI folder and is skipped when it is absent.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -26,8 +24,6 @@ from benchmarks.mri import (
     split_slices,
 )
 from benchmarks.runner import read_results
-
-BRAIN_MRI = Path(__file__).resolve().parents[2] / "shared" / "data" / "brain_mri"
 
 
 def _table() -> dict[str, np.ndarray]:
@@ -124,12 +120,10 @@ def test_run_mri_rejects_unknown_profile(tmp_path):
         run_mri("nope", tmp_path / "r.jsonl", data_home=None)
 
 
-def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path):
+def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path, shared_data_home):
     """A tiny profile on the real volumes: records, resume, torn line, split, report."""
     pytest.importorskip("nibabel")
     pytest.importorskip("pyod")
-    if not BRAIN_MRI.is_dir():
-        pytest.skip(f"the project's real brain MRI folder {BRAIN_MRI} is absent")
     profile = MRIProfile(
         name="test",
         image_size=16,
@@ -141,7 +135,7 @@ def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path):
     )
     results = tmp_path / "mri.jsonl"
     messages = []
-    assert run_mri_profile(profile, results, data_home=BRAIN_MRI.parent, log=messages.append) == 4
+    assert run_mri_profile(profile, results, data_home=shared_data_home, log=messages.append) == 4
     records = read_results(results)
     assert {(r["detector"], r["config"]) for r in records} == {
         ("skanogan", "full/latent"),
@@ -159,10 +153,10 @@ def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path):
         assert set(r["volume_scores"]) == {r["fold"], r["healthy_holdout"], *UNMASKED}
     assert len(messages) == 3
 
-    assert run_mri_profile(profile, results, data_home=BRAIN_MRI.parent, log=print) == 0
+    assert run_mri_profile(profile, results, data_home=shared_data_home, log=print) == 0
     with results.open("a") as out:
         out.write('{"suite": "mri", "torn')  # a run killed mid-write
-    assert run_mri_profile(profile, results, data_home=BRAIN_MRI.parent, log=print) == 0
+    assert run_mri_profile(profile, results, data_home=shared_data_home, log=print) == 0
     assert len(read_results(results)) == 4
 
     from benchmarks.mri_report import write_mri_report

@@ -6,9 +6,6 @@ split used here), next to PyOD's PCA 0.966 ± 0.004 and KNN 0.992 ± 0.001, whic
 8×8 digits. The floor, 0.90, shows that training works, not that we win here; chance is 0.5.
 """
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -33,23 +30,18 @@ def test_mean_auroc_over_ten_digits_is_well_above_chance():
     assert min(aurocs) > 0.5, aurocs
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST_FLOOR = 0.70
 
 
 @pytest.mark.slow
-def test_mnist_subset_auroc_floor():
+def test_mnist_subset_auroc_floor(shared_data_home):
     """skanogan on the quick profile's MNIST task (digit 1 normal, 600 training normals, seed 0).
 
     The same cell as ``python -m benchmarks run --profile quick`` (docs/benchmarks.md): measured
     AUROC 0.824 for seed 0 and 0.999 for seed 1 (full model, latent score): seeds spread widely.
     """
-    if not SHARED_DATA.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must have the shared data at {SHARED_DATA}")
-        pytest.skip(f"shared data not found at {SHARED_DATA} (outside CI)")
     profile = PROFILES["quick"]
-    task = load_task("mnist", 1, 0, profile, str(SHARED_DATA))
+    task = load_task("mnist", 1, 0, profile, str(shared_data_home))
     detector = make_detector("skanogan", seed=0, settings=profile.settings).fit(task.X_train)
     auroc = roc_auc_score(task.y_test, detector.decision_function(task.X_test))
     assert auroc >= MNIST_FLOOR, auroc

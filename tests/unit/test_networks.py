@@ -207,3 +207,40 @@ def test_generator_parameters_cover_encoder_decoder_and_aux_encoder_only():
     for name in ("encoder", "decoder", "aux_encoder"):
         assert all(id(p) in ids for p in getattr(nets, name).parameters())
     assert not any(id(p) in ids for p in nets.discriminator.parameters())
+
+
+def test_container_state_dict_round_trips_and_names_the_four_roles():
+    """GANetworks.state_dict is keyed by role; load_state_dict restores every network."""
+    source, target = tiny_networks(0), tiny_networks(1)
+    assert tuple(source.state_dict()) == GANetworks.names()
+    target.load_state_dict(source.state_dict())
+    assert all(
+        torch.equal(value, _all_state(target)[key]) for key, value in _all_state(source).items()
+    )
+
+
+def test_container_compiles_once_and_shares_parameters(eager_compile):
+    """compiled() wraps each network once; the wrappers train the same parameters."""
+    nets = tiny_networks(0)
+    first, second = nets.compiled(), nets.compiled()
+    assert first is second and len(eager_compile) == 4
+    assert next(first.encoder.parameters()) is next(nets.encoder.parameters())
+
+
+def test_fitted_network_attributes_read_the_container(tiny, images):
+    """encoder_ ... are networks_'s modules; unfitted, they raise AttributeError."""
+    detector = tiny()
+    assert not hasattr(detector, "encoder_")
+    detector.fit(images)
+    for role in GANetworks.names():
+        assert getattr(detector, f"{role}_") is getattr(detector.networks_, role)
+
+
+def test_optimizers_state_dict_round_trips():
+    """Optimizers.state_dict is keyed by its fields and loads back."""
+    from skanogan.models.lran.train_step import make_optimizers
+
+    nets = tiny_networks(0)
+    opt = make_optimizers(nets, 2e-4, torch.device("cpu"), None)
+    assert set(opt.state_dict()) == {"g_optimizer", "d_optimizer", "grad_scaler"}
+    opt.load_state_dict(opt.state_dict())

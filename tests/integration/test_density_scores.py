@@ -12,7 +12,7 @@ from sklearn.covariance import LedoitWolf
 from skanogan import LatentRegularizedGAN
 from skanogan.scoring import DENSITY_SCORES, SCORE_TYPES, GaussianDensity
 
-V1_FILE = Path(__file__).parent / "data" / "model_format_v1.safetensors"
+V1_FILE = Path(__file__).resolve().parents[1] / "data" / "model_format_v1.safetensors"
 
 
 def _codes(detector, X):

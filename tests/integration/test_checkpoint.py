@@ -13,7 +13,7 @@ import pytest
 
 from skanogan.models.lran import train_step as training
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _interrupt_at_step(monkeypatch, step):

@@ -6,7 +6,7 @@ import numpy as np
 
 from skanogan import LatentRegularizedGAN
 
-V1_FILE = Path(__file__).parent / "data" / "model_format_v1.safetensors"
+V1_FILE = Path(__file__).resolve().parents[1] / "data" / "model_format_v1.safetensors"
 
 
 def test_version_1_file_loads_and_scores_as_when_saved(images):

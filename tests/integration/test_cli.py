@@ -2,12 +2,9 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _run(*args, cwd=None):
@@ -69,10 +66,13 @@ def test_info_reports_the_data_found(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"data home: {tmp_path}" in result.stdout
     assert "  mnist: not found" in result.stdout and "  brain_mri: 1 NIfTI files" in result.stdout
-    if SHARED_DATA.is_dir():
-        shared = _run("info", "--data-home", str(SHARED_DATA)).stdout
-        assert "  mnist: found (10000 test images)" in shared
-        assert "  elpv: found (2624 images)" in shared
+
+
+def test_info_reports_the_shared_data(shared_data_home):
+    """On the project's real data, info finds MNIST's test images and ELPV."""
+    shared = _run("info", "--data-home", str(shared_data_home)).stdout
+    assert "  mnist: found (10000 test images)" in shared
+    assert "  elpv: found (2624 images)" in shared
 
 
 @pytest.mark.parametrize("command", [["fit"], ["score"], ["mri", "fit"], ["mri", "score"]])

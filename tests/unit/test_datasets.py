@@ -24,10 +24,6 @@ from skanogan import datasets
 from skanogan.datasets import _fetch
 from skanogan.datasets._base import RemoteFile
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared_data = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason=f"the project's real data folder {SHARED_DATA} is absent"
-)
 IDX_NAMES = {
     "images_train": ("train-images-idx3-ubyte", 0x0803),
     "target_train": ("train-labels-idx1-ubyte", 0x0801),
@@ -350,9 +346,8 @@ def test_cifar_missing_or_corrupt_batches(tmp_path):
 
 
 # ----------------------------------------------------------------------------- real data
-@needs_shared_data
-def test_real_mnist_and_fashion_mnist():
-    mnist = datasets.load_mnist(SHARED_DATA)
+def test_real_mnist_and_fashion_mnist(shared_data_home):
+    mnist = datasets.load_mnist(shared_data_home)
     assert mnist.images_train.shape == (60000, 28, 28) and mnist.images_test.shape == (
         10000,
         28,
@@ -365,16 +360,15 @@ def test_real_mnist_and_fashion_mnist():
     assert np.bincount(mnist.target_test).tolist() == [
         980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009,
     ]  # fmt: skip
-    fashion = datasets.load_fashion_mnist(SHARED_DATA)
+    fashion = datasets.load_fashion_mnist(shared_data_home)
     assert fashion.images_train.shape == (60000, 28, 28)
     assert np.bincount(fashion.target_train).tolist() == [6000] * 10
     assert np.bincount(fashion.target_test).tolist() == [1000] * 10
     assert fashion.class_names[9] == "Ankle boot"
 
 
-@needs_shared_data
-def test_real_elpv():
-    elpv = datasets.load_elpv(SHARED_DATA)
+def test_real_elpv(shared_data_home):
+    elpv = datasets.load_elpv(shared_data_home)
     assert elpv.images.shape == (2624, 150, 150) and elpv.images.dtype == np.uint8
     assert np.bincount(elpv.target).tolist() == [1508, 295, 106, 715]
     assert np.allclose(elpv.defect_proba * 3, elpv.target)
@@ -389,10 +383,9 @@ def test_real_elpv():
     }
 
 
-@needs_shared_data
-def test_real_cifar10_samples():
-    cifar = datasets.load_cifar10(SHARED_DATA)
-    with np.load(SHARED_DATA / "cifar10_samples" / "cifar10_test_first20.npz") as raw:
+def test_real_cifar10_samples(shared_data_home):
+    cifar = datasets.load_cifar10(shared_data_home)
+    with np.load(shared_data_home / "cifar10_samples" / "cifar10_test_first20.npz") as raw:
         x_test = raw["x_test"]
     assert cifar.images_test.shape == (20, 3, 32, 32) and cifar.images_train.shape[0] == 0
     assert np.array_equal(cifar.images_test, x_test.transpose(0, 3, 1, 2))
