@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from factories import smooth_images
 
 from skanogan import LatentRegularizedGAN
 
@@ -25,10 +26,7 @@ def tiny():
 @pytest.fixture
 def images() -> np.ndarray:
     """40 smooth random 1×12×12 float images (a side < 16 exercises the resize path)."""
-    rng = np.random.default_rng(0)
-    grid = np.linspace(0, 1, 12)
-    base = np.sin(6 * grid)[:, None] * np.cos(4 * grid)[None, :]
-    return (base[None] + 0.3 * rng.standard_normal((40, 12, 12))).astype(np.float32)
+    return smooth_images()
 
 
 @pytest.fixture

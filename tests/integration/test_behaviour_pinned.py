@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import smooth_images
 
 from skanogan import LatentRegularizedGAN
 from skanogan.scoring import SCORE_TYPES
@@ -48,21 +49,13 @@ PARAMS = dict(
 )
 
 
-def _images() -> np.ndarray:
-    """The ``images`` fixture of conftest: 40 smooth random 1×12×12 float images."""
-    rng = np.random.default_rng(0)
-    grid = np.linspace(0, 1, 12)
-    base = np.sin(6 * grid)[:, None] * np.cos(4 * grid)[None, :]
-    return (base[None] + 0.3 * rng.standard_normal((40, 12, 12))).astype(np.float32)
-
-
 def _tabular() -> np.ndarray:
     """40 rows of 5 correlated features."""
     rng = np.random.default_rng(1)
     return rng.standard_normal((40, 5)) @ rng.standard_normal((5, 5))
 
 
-CASES = {"images": _images, "tabular": _tabular}
+CASES = {"images": smooth_images, "tabular": _tabular}
 
 
 def _outputs(detector: LatentRegularizedGAN, X: np.ndarray) -> dict:
@@ -114,7 +107,7 @@ def test_pickle_from_before_the_move_loads_and_scores():
     """A detector pickled before the restructuring unpickles and gives the pinned scores."""
     with PICKLE.open("rb") as file:
         detector = pickle.load(file)  # our own committed file
-    X = _images()
+    X = smooth_images()
     expected = json.loads(REFERENCE.read_text())["images"]
     for score_type in SCORE_TYPES:
         scores = detector.set_params(score_type=score_type).decision_function(X)
