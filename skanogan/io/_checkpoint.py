@@ -80,6 +80,14 @@ class Checkpoint:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{class_name}-{key}.safetensors"
 
+    @classmethod
+    def for_fit(cls, detector: Any, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> Checkpoint:
+        """The checkpoint of a ``fit`` of ``detector`` starting now, in its ``checkpoint_dir``."""
+        params = detector.get_params(deep=False)
+        return cls(
+            params["checkpoint_dir"], type(detector).__name__, params, chunks, detector.n_iter_
+        )
+
     def save(self, state: dict[str, Any]) -> None:
         """Replace the checkpoint atomically with ``state`` (an estimator's ``__getstate__``)."""
         write_state(self.path, self.class_name, {**state, _CONFIG: self.config}, overwrite=True)

@@ -1,13 +1,8 @@
 """The :class:`LatentRegularizedGAN` estimator: parameters and orchestration only.
 
-It reads top to bottom as: validate, build the networks, train, fit the scores and the
-threshold. The layers are in :mod:`skanogan.models.lran.networks` (from the blocks of
-:mod:`skanogan.models.components`), the loss terms in :mod:`skanogan.models.lran.losses`, one
-step and one epoch in :mod:`skanogan.models.lran.train_step`, the epoch loop with its rollback
-and hooks in :mod:`skanogan.training`, the scores in :mod:`skanogan.models.lran.scoring` and
-their methods in :mod:`skanogan.models.lran.scoring_methods`; PyOD's conventions, the fit checks
-and the batched eval loop in :class:`skanogan.base.BaseDetector`, saving and pickling in
-:mod:`skanogan.io`.
+``fit`` reads top to bottom as: validate, build the networks, train, fit the scores and the
+threshold. The parts are the sibling modules of :mod:`skanogan.models.lran`, the epoch loop of
+:mod:`skanogan.training`, :class:`skanogan.base.BaseDetector` and :mod:`skanogan.io`.
 """
 
 from __future__ import annotations
@@ -407,13 +402,7 @@ default="latent"
         batches = Batches(len(train_idx), self.batch_size)
         callbacks = verbose_callbacks(self.verbose, batches.n_batches, COLLAPSE_D_LOSS)
         if self.checkpoint_dir is not None:
-            checkpoint = Checkpoint(
-                self.checkpoint_dir,
-                type(self).__name__,
-                self.get_params(deep=False),
-                samples.chunks(train_idx),
-                self.n_iter_,
-            )
+            checkpoint = Checkpoint.for_fit(self, samples.chunks(train_idx))
             if self.resume:
                 self._resume(checkpoint)
             callbacks.append(
@@ -466,10 +455,8 @@ default="latent"
         self, rng: torch.Generator, states: dict[str, dict] | None = None
     ) -> None:
         """Build the four networks (from ``states`` when given) and move them to ``device_``."""
-        if self.image_shape_ is None:
-            self.geometry_ = None
-        else:
-            self.geometry_ = ImageGeometry.plan(self.image_shape_)
+        shape = self.image_shape_
+        self.geometry_ = None if shape is None else ImageGeometry.plan(shape)
         self.networks_ = build_networks(
             in_channels=None if self.geometry_ is None else self.image_shape_[0],
             image_size=None if self.geometry_ is None else self.geometry_.side,
