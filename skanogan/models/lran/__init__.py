@@ -6,8 +6,9 @@
 - :mod:`~skanogan.models.lran.scoring`: the scores (latent, image, density, combined).
 - :mod:`~skanogan.models.lran.scoring_methods`: the estimator's score and map methods.
 - :mod:`~skanogan.models.lran.estimator`: :class:`LatentRegularizedGAN`.
+- :mod:`~skanogan.models.lran.presets`: ``PAPER_SETTINGS``, the paper's printed settings.
 
-Only :class:`LatentRegularizedGAN` is public, as ``skanogan.LatentRegularizedGAN``.
+Only :class:`LatentRegularizedGAN` and ``PAPER_SETTINGS`` are public, as ``skanogan.*``.
 """
 
 from skanogan.models.lran.estimator import LatentRegularizedGAN
