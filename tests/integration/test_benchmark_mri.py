@@ -120,6 +120,7 @@ def test_run_mri_rejects_unknown_profile(tmp_path):
         run_mri("nope", tmp_path / "r.jsonl", data_home=None)
 
 
+@pytest.mark.slow
 def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path, shared_data_home):
     """A tiny profile on the real volumes: records, resume, torn line, split, report."""
     pytest.importorskip("nibabel")

@@ -153,6 +153,7 @@ def test_report_compares_with_the_paper_on_the_same_cells(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_quick_profile_end_to_end_on_tiny_settings(tmp_path, shared_data_home):
     """The quick profile's datasets, classes and detectors run through the CLI, shrunk."""
     quick = PROFILES["quick"]

@@ -29,6 +29,7 @@ def _interrupt_at_step(monkeypatch, step):
     monkeypatch.setattr(training, "_train_step", interrupted)
 
 
+@pytest.mark.slow
 def test_resumed_fit_equals_an_uninterrupted_one(tiny, images, tmp_path, monkeypatch):
     """Interrupted in epoch 4 with a checkpoint every 2 epochs, then resumed: same model."""
     reference = tiny(epochs=4).fit(images)
@@ -48,6 +49,7 @@ def test_resumed_fit_equals_an_uninterrupted_one(tiny, images, tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == [saved]
 
 
+@pytest.mark.slow
 def test_killed_training_process_resumes_and_finishes(tmp_path):
     """SIGKILL a fitting subprocess after epoch 3, resume in another: 6 epochs in all."""
     script = textwrap.dedent(

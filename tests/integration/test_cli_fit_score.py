@@ -172,6 +172,7 @@ def test_npy_inputs_stay_memory_mapped(tmp_path, tiny):
     )
 
 
+@pytest.mark.slow
 def test_mri_fit_and_score_with_masks_maps_and_montages(tmp_path):
     """mri fit on a folder; mri score writes the MRI CSV, NIfTI maps on the input grid, PNGs."""
     from skanogan.mri import volumes_to_slices

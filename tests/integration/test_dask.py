@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:w_zrec=0:UserWarning")
 def test_local_cluster_search_matches_the_serial_one():
     """Same best parameters and the same fold scores, serial and on two Dask workers."""
@@ -34,6 +35,7 @@ def test_local_cluster_search_matches_the_serial_one():
     )
 
 
+@pytest.mark.slow
 def test_example_runs_in_quick_mode():
     """The example script runs end to end on a local cluster and prints the best parameters."""
     if importlib.util.find_spec("distributed") is None:

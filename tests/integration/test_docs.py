@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_site_builds_strictly_without_remote_assets(tmp_path):
     """mkdocs --strict succeeds and no page loads a script, style or font from another site."""
     pytest.importorskip("mkdocstrings", reason="the docs extra (mkdocs, mkdocstrings) is absent")

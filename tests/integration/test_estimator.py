@@ -15,6 +15,7 @@ from skanogan.scoring import SCORE_TYPES
 # ----------------------------------------------------------------- input layouts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("layout", "image_shape"),
     [("flat", (12, 12)), ("flat", (1, 12, 12)), ("3d", None), ("4d", None), ("list", None)],
@@ -240,6 +241,7 @@ def test_validation_fraction_sets_threshold_on_held_out_normals(tiny, images):
     assert np.isin(detector.validation_scores_, detector.decision_scores_).all()
 
 
+@pytest.mark.slow
 def test_training_reduces_the_reconstruction_loss(tiny, images):
     """Over a few epochs the image reconstruction term falls."""
     detector = tiny(epochs=8, batch_size=8).fit(images)
@@ -342,6 +344,7 @@ def test_unfitted_methods_raise_not_fitted(images):
 # --------------------------------------------------------------- inspection
 
 
+@pytest.mark.slow
 def test_encode_reconstruct_anomaly_map(tiny, images):
     """encode gives (n, latent_dim); reconstruct the input's layout and units; maps |x - x'|."""
     X = (images - images.min()) * 40 + 7  # input units far from [-1, 1]
@@ -460,6 +463,7 @@ def test_latent_saliency_is_per_sample_and_at_input_resolution(tiny, images):
     np.testing.assert_allclose(detector.latent_saliency(images[3:4])[0], maps[3], rtol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("score_type", list(SCORE_TYPES))
 def test_latent_saliency_is_the_gradient_of_the_selected_score(tiny, images, score_type):
     """A finite difference of the selected score matches the map (tabular float64 model)."""

@@ -21,6 +21,7 @@ def _checksums(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_brain_mri_example_quick(tmp_path, shared_data_home):
     """--quick writes the CSV and both maps, prints the AUROC and changes no input."""
     pytest.importorskip("nibabel")

@@ -56,6 +56,7 @@ def gray_onnx(gray_detector, tmp_path_factory):
     return gray_detector.export_onnx(tmp_path_factory.mktemp("onnx") / "gray.onnx")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("score_type", list(SCORE_TYPES))
 def test_scores_and_maps_match_pytorch(score_type, gray_detector, gray_images, tmp_path):
     """Each score type and the anomaly map agree with PyTorch, for batches of 1 and 7."""
@@ -69,6 +70,7 @@ def test_scores_and_maps_match_pytorch(score_type, gray_detector, gray_images, t
         assert_close(anomaly_map, detector.anomaly_map(X))
 
 
+@pytest.mark.slow
 def test_color_uint8_images_match_pytorch(tmp_path):
     """Three channels, uint8 pixels given as float32, 20×20 padded to 32: same scores."""
     rng = np.random.default_rng(1)

@@ -52,6 +52,7 @@ def test_round_trip_of_a_tabular_model_with_feature_names(tiny, images, tmp_path
         loaded.decision_function(X.rename(columns={"a": "z"}))
 
 
+@pytest.mark.slow
 def test_loaded_detector_continues_training_like_the_original(tiny, images, tmp_path):
     """Optimizer moments are stored: warm_start after load equals warm_start after pickle."""
     detector = tiny(warm_start=True).fit(images)

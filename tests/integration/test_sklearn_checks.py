@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks on a tiny configuration (tabular MLP path)."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skanogan import LatentRegularizedGAN
@@ -20,6 +21,7 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILURES
 
 
+@pytest.mark.slow
 @parametrize_with_checks(
     [LatentRegularizedGAN(epochs=2, latent_dim=2, base_channels=4, batch_size=16, random_state=0)],
     expected_failed_checks=_expected_failed_checks,

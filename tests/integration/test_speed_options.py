@@ -16,6 +16,7 @@ from skanogan.models.lran.networks import build_networks
 from skanogan.models.lran.train_step import make_optimizers
 
 
+@pytest.mark.slow
 def test_compile_trains_and_scores_through_the_wrappers(tiny, eager_compile):
     """compile=True routes training and scoring through torch.compile; results match."""
     X = np.random.default_rng(0).random((40, 12, 12))

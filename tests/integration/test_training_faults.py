@@ -72,6 +72,7 @@ def test_restart_d_recovers_and_logs_the_restart(tiny, images, monkeypatch):
     assert np.isfinite(detector.decision_function(images)).all()
 
 
+@pytest.mark.slow
 def test_restart_d_gives_up_after_three_restarts(tiny, images, monkeypatch):
     """A loss that is always NaN is raised after three restarts of D."""
     _poison(monkeypatch, "discriminator_loss", lambda n: True)
@@ -107,6 +108,7 @@ def test_collapse_is_recorded_and_warned_with_verbose(tiny, images, monkeypatch,
     assert "epoch 1:" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_keyboard_interrupt_restores_the_last_epoch_and_reraises(tiny, images, monkeypatch):
     """Ctrl-C in epoch 3 after two steps: re-raised, the detector is epoch 2's and usable."""
     detector = tiny(epochs=2, warm_start=True).fit(images)

@@ -267,6 +267,7 @@ def test_group_one_class_kfold_errors(y, groups, match):
 # ----------------------------------------------------------------- scorers and integration
 
 
+@pytest.mark.slow
 def test_named_scorers_equal_the_explicit_ones_and_use_decision_function(tiny, digits):
     """'roc_auc'/'average_precision' and our scorers all score decision_function, 1 = anomaly."""
     X, y = _one_class_digits(digits)
@@ -281,6 +282,7 @@ def test_named_scorers_equal_the_explicit_ones_and_use_decision_function(tiny, d
     )
 
 
+@pytest.mark.slow
 def test_grid_search_with_one_class_kfold_same_results_by_name_and_by_object(tiny, digits):
     """GridSearchCV(cv=OneClassKFold): 'roc_auc' and auroc_scorer give identical cv_results_."""
     X, y = _one_class_digits(digits)
@@ -301,6 +303,7 @@ def test_grid_search_with_one_class_kfold_same_results_by_name_and_by_object(tin
     assert results[0]["split0_test_score"][0] == pytest.approx(by_hand)
 
 
+@pytest.mark.slow
 def test_cross_val_score_with_group_one_class_kfold(tiny, digits):
     """cross_val_score passes y and groups on: scores match fits on the splitter's folds."""
     X, y = _one_class_digits(digits)
