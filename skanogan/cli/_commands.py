@@ -73,24 +73,27 @@ _MAPS_HELP = (
 def _demo(args: argparse.Namespace) -> None:
     from skanogan.cli.demo import run_demo
 
+    digits = tuple(range(10)) if args.digit is None else (args.digit,)
     result = run_demo(
-        normal_digit=args.digit,
+        normal_digits=digits,
         epochs=args.epochs,
         seed=args.seed,
         device=args.device,
         plot_path=None if args.no_plot else Path(args.output),
         verbose=0 if args.quiet else 1,
     )
+    which = "each digit in turn" if args.digit is None else f"digit {args.digit}"
     print(
-        f"Digits, one-class protocol: digit {args.digit} normal, the others anomalous; "
-        f"trained on its images of a stratified half, tested on the other half (seed {args.seed})."
+        f"Digits, one-class protocol: {which} normal, the others anomalous; trained on its "
+        f"images of a stratified half, tested on the other half (seed {args.seed}); skanogan "
+        f"with its defaults (score_type={LatentRegularizedGAN().score_type!r})."
     )
     print(result.table())
     print(
-        "Other digits: skanogan demo --digit N; all ten digits over three seeds, with PyOD "
+        "One digit: skanogan demo --digit N; all ten digits over three seeds, with PyOD "
         "beside them: docs/quality.md (python examples/digits_quality.py)."
     )
-    if len(result.scores) == 1:
+    if len(result.detectors) == 1:
         print("PyOD is not installed, so no baseline was run: pip install 'skanogan[demo]'")
     if result.plot_path is not None:
         print(f"plot written to {result.plot_path}")
@@ -314,7 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="train on the embedded digits and compare with PyOD baselines"
     )
-    demo.add_argument("--digit", type=int, default=0, choices=range(10), help="the normal digit")
+    demo.add_argument(
+        "--digit",
+        type=int,
+        default=None,
+        choices=range(10),
+        help="run only this normal digit (default: each of the ten in turn, and their mean)",
+    )
     demo.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help="training epochs")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")

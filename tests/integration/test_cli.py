@@ -24,12 +24,16 @@ def test_demo_prints_table_and_never_overwrites_its_plot(tmp_path):
     first = _run("demo", "--epochs", "1", "--quiet", "--output", str(plot))
     assert first.returncode == 0, first.stderr
     assert "| skanogan |" in first.stdout and "| PyOD KNN |" in first.stdout
+    # Every digit by default, with the mean over them: no single easy digit.
+    assert "| detector | mean AUROC | mean AP | digit 0 |" in first.stdout
+    assert "digit 9 |" in first.stdout
     assert plot.read_bytes() == b"user file"
     written = tmp_path / "demo-1.png"
     assert f"plot written to {written}" in first.stdout
     assert written.read_bytes().startswith(b"\x89PNG")
-    second = _run("demo", "--epochs", "1", "--quiet", "--output", str(plot))
+    second = _run("demo", "--digit", "4", "--epochs", "1", "--quiet", "--output", str(plot))
     assert (tmp_path / "demo-2.png").exists() and second.returncode == 0
+    assert "digit 4 normal" in second.stdout and "digit 5 |" not in second.stdout
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
