@@ -8,6 +8,9 @@ with ``pip install -e '.[bench]'``.
 
 - :mod:`benchmarks.detectors`: how each detector is built, fed and scored.
 - :mod:`benchmarks.runner`: profiles, tasks and the resumable JSON-lines runner.
+- :mod:`benchmarks.configs`: skanogan's configs (``default``, ``paper``, the loss ablation),
+  the parameters each record stores and the check that refuses a record claiming others.
+- :mod:`benchmarks.reproduce`: refit one recorded cell and compare its AUROCs.
 - :mod:`benchmarks.mri`, :mod:`benchmarks.speed`: the brain-MRI and speed suites.
 - :mod:`benchmarks.report`: markdown tables and plots for ``docs/benchmarks.md`` (with
   :mod:`benchmarks.mri_report` and :mod:`benchmarks.speed_report`).

@@ -1,9 +1,12 @@
 """The benchmark command line: ``python -m benchmarks COMMAND``, from a clone of the repository.
 
 - ``run --suite quality|mri|speed --profile quick|paper``: run a suite, resuming where its
-  results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``: a subset of the
-  quality suite);
-- ``report``: ``docs/benchmarks.md`` from every results file;
+  results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``, ``--weights
+  default|paper``: a subset of the quality suite);
+- ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
+  0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
+- ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
+  compare its AUROCs (:mod:`benchmarks.reproduce`);
 - ``python -m benchmarks.below_chance``: refits of the two PyOD rows that rank below chance.
 
 The harness is not installed with skanogan, so its defaults are paths of the repository
@@ -22,12 +25,12 @@ from pathlib import Path
 from skanogan.cli import run_command
 
 #: Options of ``run`` that keep a subset of the quality profile's field of that name.
-_PROFILE_SUBSETS = ("detectors", "datasets", "ablations")
+_PROFILE_SUBSETS = ("detectors", "datasets", "ablations", "weights")
 
 
 def _run(args: argparse.Namespace) -> None:
     for option in _PROFILE_SUBSETS:
-        if getattr(args, option) and args.suite != "quality":
+        if getattr(args, option) is not None and args.suite != "quality":
             raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
     if args.suite == "speed":
         from benchmarks import speed
@@ -56,7 +59,7 @@ def _run(args: argparse.Namespace) -> None:
             chosen, planned = getattr(args, option), getattr(profile, option)
             if option == "datasets":
                 planned += profile.on_request
-            if not chosen:
+            if chosen is None:
                 continue
             unknown = sorted(set(chosen) - set(planned))
             if unknown:
@@ -75,8 +78,12 @@ def _report(args: argparse.Namespace) -> None:
 
     if args.results is None:
         folder = Path("benchmarks/results")
-        # By stem: a diagnosis of a results file (``quality-paper-below-chance.json``) follows it.
-        paths = sorted([*folder.glob("*.jsonl"), *folder.glob("*.json")], key=lambda p: p.stem)
+        # The quality suite first (the page opens with its summary), then by stem: a diagnosis
+        # of a results file (``quality-paper-below-chance.json``) follows it.
+        paths = sorted(
+            [*folder.glob("*.jsonl"), *folder.glob("*.json")],
+            key=lambda p: (not p.stem.startswith("quality"), p.stem),
+        )
         if not paths:
             raise ValueError(
                 "no results in benchmarks/results: run `python -m benchmarks run` first"
@@ -86,12 +93,40 @@ def _report(args: argparse.Namespace) -> None:
     for path in paths:
         if not path.exists():
             raise ValueError(f"no results file at {path}: run `python -m benchmarks run` first")
-    write_report(paths, Path(args.output), plots=not args.no_plot)
+    write_report(
+        paths,
+        Path(args.output),
+        plots=not args.no_plot,
+        legacy_paper_rows=args.legacy_paper_rows,
+    )
     print(f"report written to {args.output}")
 
 
+def _reproduce(args: argparse.Namespace) -> None:
+    from benchmarks.reproduce import TOLERANCE, reproduce
+
+    dataset, normal_class, seed = args.cell
+    tolerance = TOLERANCE if args.tolerance is None else args.tolerance
+    rows = reproduce(
+        Path(args.results),
+        dataset,
+        int(normal_class),
+        int(seed),
+        weights=args.weights,
+        data_home=args.data_home,
+        tolerance=tolerance,
+    )
+    differ = [row["config"] for row in rows if not row["same"]]
+    if differ:
+        raise ValueError(
+            f"not reproduced within {tolerance:g}: {', '.join(differ)} of "
+            f"{dataset} {normal_class} {seed} in {args.results}"
+        )
+    print(f"reproduced: {len(rows)} record(s) within {tolerance:g}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``python -m benchmarks``: the ``run`` and ``report`` commands."""
+    """The parser of ``python -m benchmarks``: ``run``, ``report`` and ``reproduce``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Run the benchmarks and report them (from a clone of the repository).",
@@ -126,10 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--ablations",
-        nargs="+",
+        nargs="*",
         metavar="NAME",
         help="quality suite: fit only these weight sets of the loss ablation (irec_adv, "
-        "irec_adv_rank, irec_adv_zrec)",
+        "irec_adv_rank, irec_adv_zrec); none named: no ablation fit",
+    )
+    run.add_argument(
+        "--weights",
+        nargs="+",
+        metavar="NAME",
+        help="quality suite: fit only these of skanogan's main weight sets (default: the "
+        "library's defaults, paper: skanogan.PAPER_SETTINGS)",
     )
     run.add_argument("--quiet", action="store_true", help="no line per cell")
     run.set_defaults(func=_run)
@@ -144,7 +186,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--output", default="docs/benchmarks.md")
     report.add_argument("--no-plot", action="store_true")
+    report.add_argument(
+        "--legacy-paper-rows",
+        action="store_true",
+        help="read skanogan 0.1.0's records (full/SCORE, whose defaults were the paper's "
+        "settings) as the paper row paper/SCORE; without it they are left out",
+    )
     report.set_defaults(func=_report)
+    reproduce = commands.add_parser(
+        "reproduce", help="refit one recorded skanogan cell and compare its AUROCs"
+    )
+    reproduce.add_argument("--results", required=True, help="a quality results file")
+    reproduce.add_argument(
+        "--cell", nargs=3, required=True, metavar=("DATASET", "CLASS", "SEED"), help="the cell"
+    )
+    reproduce.add_argument(
+        "--weights",
+        default=None,
+        metavar="NAME",
+        help="refit only this weight set (paper, default, an ablation's; skanogan 0.1.0's "
+        "full is paper); default: every one recorded for the cell",
+    )
+    reproduce.add_argument(
+        "--data-home", default=None, help="data folder (default: $SKANOGAN_DATA or pooch's cache)"
+    )
+    reproduce.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        help="largest AUROC difference counted as the same (default "
+        "benchmarks.reproduce.TOLERANCE, 1e-6)",
+    )
+    reproduce.set_defaults(func=_reproduce)
     return parser
 
 

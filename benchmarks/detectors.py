@@ -67,6 +67,7 @@ __all__ = [
     "make_detector",
     "prepare_inputs",
     "score",
+    "skanogan_params",
     "spec",
 ]
 
@@ -231,6 +232,37 @@ def spec(name: str) -> DetectorSpec:
         raise ValueError(f"detector must be one of {DETECTORS}, got {name!r}") from None
 
 
+def skanogan_params(*, seed: int, settings: dict[str, Any]) -> dict[str, Any]:
+    """The parameters :func:`make_detector` gives skanogan over the library's defaults.
+
+    The harness's own (images as given, ``epochs`` from the profile, ``random_state=seed``,
+    ``device="auto"``), then ``settings["skanogan"]``. The report recomputes them to check the
+    parameters a record stores (:func:`benchmarks.configs.check_record`).
+
+    Parameters
+    ----------
+    seed : int
+    settings : dict
+        As for :func:`make_detector`, with ``"epochs"``.
+
+    Returns
+    -------
+    params : dict
+
+    Examples
+    --------
+    >>> skanogan_params(seed=1, settings={"epochs": 2, "skanogan": {"w_adv": 1.0}})
+    {'image_shape': None, 'epochs': 2, 'random_state': 1, 'device': 'auto', 'w_adv': 1.0}
+    """
+    return {
+        "image_shape": None,
+        "epochs": int(settings["epochs"]),
+        "random_state": seed,
+        "device": "auto",
+        **settings.get("skanogan", {}),
+    }
+
+
 def make_detector(name: str, *, seed: int, settings: dict[str, Any]) -> Any:
     """An unfitted detector with ``fit(X)`` and ``decision_function(X)`` (higher = anomalous).
 
@@ -279,13 +311,7 @@ def make_detector(name: str, *, seed: int, settings: dict[str, Any]) -> Any:
                 f"settings['epochs'] must be a positive int for {name}, got {epochs!r}"
             )
     if name == "skanogan":
-        params = {
-            "image_shape": None,
-            "epochs": int(epochs),
-            "random_state": seed,
-            "device": "auto",
-        }
-        return LatentRegularizedGAN(**{**params, **settings.get("skanogan", {})})
+        return LatentRegularizedGAN(**skanogan_params(seed=seed, settings=settings))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "KNN":
         return _pyod("knn", "KNN")()

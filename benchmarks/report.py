@@ -4,6 +4,11 @@ Every AUROC is reported as mean ± std over seeds: per seed, the mean over the c
 for that seed; then mean and std of those per-seed means. A row that lacks any class or seed
 that another row of its data set has is marked incomplete: its mean covers fewer classes. The
 paper's own figures are printed beside ours and labelled as the paper's.
+
+The page opens with one summary table (and its figure) of the main quality results file: mean
+AUROC per dataset and detector, skanogan's defaults and the paper's settings first. skanogan's
+records are read through :func:`benchmarks.configs.read_checked`, which refuses any whose stored
+parameters differ from what its config name claims.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks import below_chance
+from benchmarks.configs import ABLATIONS, LEGACY_VERSION, read_checked
 from benchmarks.mri_report import render_mri
 from benchmarks.runner import PROFILES, Profile, done_cells, pending, read_results
 from benchmarks.speed_report import render_markdown
+from skanogan.scoring import SCORE_TYPES
 
 __all__ = ["PAPER", "aggregate", "render", "write_report"]
 
@@ -53,17 +60,17 @@ def _rows(table: str) -> dict[str, tuple[str, list[float]]]:
     }
 
 
-#: The paper's Tables 1–2 (per class, by our detector name), 3 (loss ablation, by weight set)
-#: and 6 (score types), for MNIST and CIFAR-10, cited as printed there.
+#: The paper's Tables 1–2 (per class, by our detector name), 3 (loss ablation, by weight set;
+#: "paper" is its full model) and 6 (score types), for MNIST and CIFAR-10, cited as printed there.
 PAPER: dict[str, Any] = {
     "per_class": {"mnist": _rows(_PAPER_TABLE1_MNIST), "cifar10": _rows(_PAPER_TABLE2_CIFAR10)},
     "ablation": {
-        "mnist": {"irec_adv": 0.606, "irec_adv_rank": 0.76, "irec_adv_zrec": 0.85, "full": 0.937},
+        "mnist": {"irec_adv": 0.606, "irec_adv_rank": 0.76, "irec_adv_zrec": 0.85, "paper": 0.937},
         "cifar10": {
             "irec_adv": 0.514,
             "irec_adv_rank": 0.532,
             "irec_adv_zrec": 0.478,
-            "full": 0.797,
+            "paper": 0.797,
         },
     },
     "score_types": {
@@ -74,12 +81,15 @@ PAPER: dict[str, Any] = {
 #: How the paper names the data sets it has tables for.
 _PAPER_NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
 
+#: The loss terms of each skanogan weight set, in the ablation table's row order.
 _ABLATION_TERMS = {
     "irec_adv": "L_irec + L_adv",
     "irec_adv_rank": "L_irec + L_adv + L_rank",
     "irec_adv_zrec": "L_irec + L_adv + L_zrec",
-    "full": "L_irec + L_adv + L_zrec + L_rank",
+    "paper": "L_irec + L_adv + L_zrec + L_rank",
+    "default": "the library's defaults",
 }
+assert set(_ABLATION_TERMS) == {*ABLATIONS, "paper", "default"}
 
 
 def aggregate(records: Iterable[dict[str, Any]], metric: str = "auroc") -> dict:
@@ -114,15 +124,41 @@ def _mean_std(cell: dict) -> str:
     return text if cell["complete"] else text + " (incomplete)"
 
 
-def _label(detector: str, config: str) -> str:
-    return detector if config in ("default", "full/latent") else f"{detector} {config}"
+def _is_main(record: dict[str, Any]) -> bool:
+    """Whether ``record`` belongs to its detector's row of the main tables.
+
+    PyOD detectors have one config; skanogan two rows: its defaults scored by the default score
+    of the version that wrote the record, and the paper's settings scored by the paper's score.
+    """
+    if record["detector"] != "skanogan":
+        return record["config"] == "default"
+    default = record.get("defaults", {}).get("score_type")
+    return record["config"] in ("paper/latent", f"default/{default}")
+
+
+def _main_rows(records: list[dict[str, Any]]) -> dict[tuple, str]:
+    """``{(dataset, detector, config): label}`` of the main tables' rows."""
+    rows: dict[tuple, str] = {}
+    legacy: dict[tuple, bool] = {}
+    for r in records:
+        if _is_main(r):
+            key = (r["dataset"], r["detector"], r["config"])
+            rows[key] = r["detector"]
+            legacy[key] = legacy.get(key, True) and r.get("legacy", False)
+    for key in rows:
+        if key[1] == "skanogan":
+            weights, score = key[2].split("/")
+            version = f", skanogan {LEGACY_VERSION}" if legacy[key] else ""
+            rows[key] = f"skanogan {weights} ({score}{version})"
+    return rows
 
 
 def _quality_tables(records: list[dict], auroc: dict, ap: dict) -> list[str]:
     lines = []
+    main = _main_rows(records)
     for dataset in sorted({r["dataset"] for r in records}):
         rows = sorted(
-            (key for key in auroc if key[0] == dataset and key[2] in ("default", "full/latent")),
+            (key for key in main if key[0] == dataset),
             key=lambda key: -auroc[key]["mean"],
         )
         classes = sorted({c for key in rows for c in auroc[key]["classes"]})
@@ -135,7 +171,7 @@ def _quality_tables(records: list[dict], auroc: dict, ap: dict) -> list[str]:
         for key in rows:
             cells = [f"{auroc[key]['classes'].get(c, float('nan')):.3f}" for c in classes]
             lines.append(
-                f"| {_label(*key[1:])} | {_mean_std(auroc[key])} | {ap[key]['mean']:.3f} | "
+                f"| {main[key]} | {_mean_std(auroc[key])} | {ap[key]['mean']:.3f} | "
                 f"{auroc[key]['n_seeds']} | " + " | ".join(cells) + " |"
             )
         for detector, (row, values) in PAPER["per_class"].get(dataset, {}).items():
@@ -150,7 +186,8 @@ def _quality_tables(records: list[dict], auroc: dict, ap: dict) -> list[str]:
 
 
 def _ablation_tables(records: list[dict], auroc: dict) -> list[str]:
-    datasets = sorted({key[0] for key in auroc if key[1] == "skanogan" and key[2] != "full/latent"})
+    main = _main_rows(records)
+    datasets = sorted({k[0] for k in auroc if k[1] == "skanogan" and k not in main})
     if not datasets:
         return []
     columns = [
@@ -161,11 +198,12 @@ def _ablation_tables(records: list[dict], auroc: dict) -> list[str]:
     lines = [
         "### Loss ablation (the paper's Table 3) and score types (Table 6)",
         "",
-        "skanogan's latent score unless a score type is named; mean AUROC ± std over seeds. "
-        "Without L_zrec the auxiliary encoder is never trained, so the latent score of those "
-        "rows compares z with an untrained encoding, as in the paper's ablation. In brackets: "
-        "the full model's latent score on the same classes and seeds, where a row covers fewer "
-        "than the full model's. The paper's figures are in italics.",
+        "skanogan's weight sets (the ablation's: the paper's settings with terms switched off, "
+        "as in the paper) by score type; mean AUROC ± std over seeds. Without L_zrec the "
+        "auxiliary encoder is never trained, so the latent scores of those rows compare z with "
+        "an untrained encoding, as in the paper's ablation. In brackets: the paper's settings "
+        "with the same score on the same classes and seeds, where a row covers fewer than "
+        "theirs. The paper's figures are in italics.",
         "",
         "| terms | config | "
         + " | ".join(f"paper, {_PAPER_NAMES[d]}" if paper else d for d, paper in columns)
@@ -173,54 +211,60 @@ def _ablation_tables(records: list[dict], auroc: dict) -> list[str]:
         "|---|---|" + "---|" * len(columns),
     ]
     for weights, terms in _ABLATION_TERMS.items():
-        for score in ("latent", "image", "combined"):
+        for score in SCORE_TYPES:
             config = f"{weights}/{score}"
             if not any((d, "skanogan", config) in auroc for d in datasets):
                 continue
             cells = []
             for dataset, paper in columns:
                 if paper:
-                    value = (
-                        PAPER["ablation"][dataset][weights]
-                        if score == "latent"
-                        else PAPER["score_types"][dataset].get(score)
-                        if weights == "full"
-                        else None
-                    )
-                    cells.append("" if value is None else f"*{value:.3f}*")
+                    cells.append(_paper_figure(dataset, weights, score))
                     continue
                 cell = auroc.get((dataset, "skanogan", config))
                 cells.append(
-                    _mean_std(cell) + _full_on_same_cells(records, dataset, config) if cell else ""
+                    _mean_std(cell) + _paper_on_same_cells(records, dataset, config) if cell else ""
                 )
             lines.append(f"| {terms} | {config} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
-def _full_on_same_cells(records: list[dict], dataset: str, config: str) -> str:
-    """`` [full: m ± s]``: the full model's latent AUROC on ``config``'s (class, seed) cells,
-    or nothing when ``config`` covers every cell the full model has."""
+def _paper_figure(dataset: str, weights: str, score: str) -> str:
+    """The paper's printed AUROC of a weight set and score (its Tables 3 and 6), in italics."""
+    if weights == "default":
+        value = None  # the paper has no figure of our defaults
+    elif score == "latent":
+        value = PAPER["ablation"][dataset][weights]
+    else:
+        value = PAPER["score_types"][dataset].get(score) if weights == "paper" else None
+    return "" if value is None else f"*{value:.3f}*"
+
+
+def _paper_on_same_cells(records: list[dict], dataset: str, config: str) -> str:
+    """`` [paper: m ± s]``: the paper settings' AUROC with ``config``'s score on ``config``'s
+    (class, seed) cells, or nothing when ``config`` covers every cell they have."""
 
     def of(name: str) -> list[dict]:
         key = (dataset, "skanogan", name)
         return [r for r in records if (r["dataset"], r["detector"], r["config"]) == key]
 
+    reference = "paper/" + config.split("/")[1]
     covered = {(r["class"], r["seed"]) for r in of(config)}
-    full = of("full/latent")
-    if config == "full/latent" or {(r["class"], r["seed"]) for r in full} <= covered:
+    paper = of(reference)
+    if config == reference or {(r["class"], r["seed"]) for r in paper} <= covered:
         return ""
-    paired = aggregate(r for r in full if (r["class"], r["seed"]) in covered)
+    paired = aggregate(r for r in paper if (r["class"], r["seed"]) in covered)
     if not paired:
         return ""
-    cell = paired[(dataset, "skanogan", "full/latent")]
-    return f" [full: {cell['mean']:.3f} ± {cell['std']:.3f}]"
+    cell = paired[(dataset, "skanogan", reference)]
+    return f" [paper: {cell['mean']:.3f} ± {cell['std']:.3f}]"
 
 
 def _paper_differences(auroc: dict, dataset: str) -> list[str]:
     """One sentence for the rows of ``dataset`` the paper also has: ours, its, the difference."""
     rows = []
     for detector, (row, values) in PAPER["per_class"].get(dataset, {}).items():
-        config = "full/latent" if detector == "skanogan" else "default"
+        # The paper's "Proposed method" is its own settings and score.
+        config = "paper/latent" if detector == "skanogan" else "default"
         ours = auroc.get((dataset, detector, config))
         if ours is not None and ours["complete"]:
             # The paper's mean over the classes our row covers (all ten in the paper profile).
@@ -244,10 +288,12 @@ def _paper_differences(auroc: dict, dataset: str) -> list[str]:
 
 def _cost_table(records: list[dict]) -> list[str]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
+    main = _main_rows(records)
     for r in records:
-        if r["config"] in ("default", "full/latent"):
+        key = (r["dataset"], r["detector"], r["config"])
+        if key in main:
             threads = r["environment"].get("torch_threads")
-            groups[(r["dataset"], r["detector"], threads)].append(r)
+            groups[(r["dataset"], main[key], threads)].append(r)
     lines = [
         "### Cost per task (means over cells)",
         "",
@@ -292,7 +338,7 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
     missing: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     total = 0
     for (dataset, _, _, detector, weights, _, _), _ in pending(profile, done):
-        name = detector if weights in ("default", "full") else f"{detector} {weights}"
+        name = detector if detector != "skanogan" else f"{detector} {weights}"
         missing[dataset][name] += 1
         total += 1
     not_started = "".join(
@@ -316,9 +362,9 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
         f"`python -m benchmarks run --suite quality --profile {profile.name}"
         + (f" --datasets {' '.join(profile.datasets)}" if started else "")
         + "` runs them, resuming "
-        "where this file stops (`--detectors`/`--datasets`/`--ablations NAME...` run a "
-        "subset, for instance in several processes with their own `--results` files, appended "
-        "to this one afterwards)." + not_started,
+        "where this file stops (`--detectors`/`--datasets`/`--ablations`/`--weights NAME...` "
+        "run a subset, for instance in several processes with their own `--results` files, "
+        "appended to this one afterwards)." + not_started,
         "",
     ]
 
@@ -371,41 +417,155 @@ def render(records: list[dict[str, Any]], results_name: str = "results.jsonl") -
     return "\n".join(lines)
 
 
-def _plots(records: list[dict[str, Any]], folder: Path) -> list[Path]:
+def _colour(key: tuple, i: int) -> Any:
+    """A row's colour: skanogan's stand out in black (defaults) and grey (paper's settings);
+    tab20 gives each of up to 20 other detectors its own."""
+    import matplotlib.pyplot as plt
+
+    if key[1] == "skanogan":
+        return "black" if key[2].startswith("default/") else "dimgrey"
+    palette = plt.get_cmap("tab20").colors
+    return palette[i % len(palette)]
+
+
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _summary_rows(records: list[dict[str, Any]]) -> tuple[list[str], dict[str, dict]]:
+    """Datasets, and ``{row label: {dataset: AUROC cell}}`` in the summary's row order.
+
+    skanogan's defaults first, then the paper's settings, then the other detectors by their
+    mean over the datasets they have, best first.
+    """
+    auroc, main = aggregate(records), _main_rows(records)
+    rows: dict[str, dict[str, dict]] = defaultdict(dict)
+    kinds: dict[str, int] = {}
+    for key, label in main.items():
+        rows[label][key[0]] = auroc[key]
+        kinds[label] = 0 if key[2].startswith("default/") else 1 if key[1] == "skanogan" else 2
+    order = sorted(
+        rows,
+        key=lambda label: (kinds[label], -np.mean([c["mean"] for c in rows[label].values()])),
+    )
+    # Datasets in their profile's order (MNIST, Fashion-MNIST, ELPV), unknown ones after.
+    planned = [d for r in records for d in getattr(PROFILES.get(r["profile"]), "datasets", ())]
+    datasets = sorted(
+        {r["dataset"] for r in records},
+        key=lambda d: (planned.index(d) if d in planned else len(planned), d),
+    )
+    return datasets, {label: rows[label] for label in order}
+
+
+def _summary(records: list[dict[str, Any]], results_name: str) -> list[str]:
+    """The page's opening: mean AUROC ± std per dataset and detector of one results file."""
+    datasets, rows = _summary_rows(records)
+    lines = [
+        f"## Summary: mean AUROC per dataset and detector (`{results_name}`)",
+        "",
+        "Mean ± std over seeds of the mean AUROC over normal classes, on the test split "
+        "(protocol, profile and environment in that file's section below). `skanogan default "
+        "(SCORE)`: the library's defaults with their default score; `skanogan paper (latent)`: "
+        "`skanogan.PAPER_SETTINGS`, the paper's printed loss weights and its latent score"
+        + (
+            f"; `skanogan {LEGACY_VERSION}` marks records written by that version under its "
+            "former config name `full/latent` (its defaults were the paper's settings), shown "
+            "until the `paper` rows are refitted; `python -m benchmarks reproduce` refits one "
+            "of their cells with today's code"
+            if any(r.get("legacy") for r in records)
+            else ""
+        )
+        + ". Per-class tables, the loss ablation, score types and costs follow, then the "
+        "brain-MRI and speed sections.",
+        "",
+        "| detector | " + " | ".join(datasets) + " |",
+        "|---" * (len(datasets) + 1) + "|",
+    ]
+    for label, cells in rows.items():
+        values = [_mean_std(cells[d]) if d in cells else "" for d in datasets]
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+    return [*lines, ""]
+
+
+def _finish_bars(ax: Any, groups: list, width: float, **labels: str) -> None:
+    """Ticks under each group of bars ``width`` wide, the AUROC range and the chance line."""
+    ax.set(
+        xticks=np.arange(len(groups)) + 0.4 - width / 2,
+        xticklabels=groups,
+        ylim=(0.0, 1.0),
+        **labels,
+    )
+    ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)  # chance
+
+
+def _summary_plot(records: list[dict[str, Any]], path: Path) -> Path:
+    """The summary table as grouped bars (one group per dataset), the seed std as error bars."""
+    plt = _pyplot()
+    datasets, rows = _summary_rows(records)
+    main = _main_rows(records)
+    keys = {label: key for key, label in main.items()}
+    fig, ax = plt.subplots(figsize=(12, 4.5))
+    width = 0.8 / max(len(rows), 1)
+    for i, (label, cells) in enumerate(rows.items()):
+        means = [cells[d]["mean"] if d in cells else np.nan for d in datasets]
+        stds = [cells[d]["std"] if d in cells else 0.0 for d in datasets]
+        ax.bar(
+            np.arange(len(datasets)) + i * width,
+            means,
+            width,
+            yerr=stds,
+            capsize=2,
+            label=label,
+            color=_colour(keys[label], i),
+        )
+    _finish_bars(
+        ax,
+        datasets,
+        width,
+        ylabel="mean AUROC (± std over seeds)",
+        title="Mean AUROC over normal classes, per dataset",
+    )
+    fig.legend(loc="outside right upper", fontsize="small")
+    fig.set_layout_engine("constrained")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _plots(records: list[dict[str, Any]], folder: Path) -> list[Path]:
+    plt = _pyplot()
     auroc = aggregate(records)
+    main = _main_rows(records)
     written = []
     for dataset in sorted({r["dataset"] for r in records}):
-        keys = sorted(k for k in auroc if k[0] == dataset and k[2] in ("default", "full/latent"))
+        keys = sorted(k for k in main if k[0] == dataset)
         classes = sorted({c for k in keys for c in auroc[k]["classes"]})
         fig, (ax_bar, ax_roc) = plt.subplots(1, 2, figsize=(14, 4.5), layout="constrained")
         width = 0.8 / max(len(keys), 1)
-        # tab20 gives each of up to 20 detectors its own colour; skanogan stands out in black.
-        palette = plt.get_cmap("tab20").colors
         for i, key in enumerate(keys):
-            color = "black" if key[1] == "skanogan" else palette[i % len(palette)]
+            color = _colour(key, i)
             values = [auroc[key]["classes"].get(c, np.nan) for c in classes]
             ax_bar.bar(
-                np.arange(len(classes)) + i * width, values, width, label=key[1], color=color
+                np.arange(len(classes)) + i * width, values, width, label=main[key], color=color
             )
             curves = [
                 r["roc"] for r in records if (r["dataset"], r["detector"], r["config"]) == key
             ]
             fpr = np.asarray(curves[0][0])
-            ax_roc.plot(fpr, np.mean([c[1] for c in curves], axis=0), label=key[1], color=color)
-        ax_bar.set(
-            xticks=np.arange(len(classes)) + 0.4 - width / 2,
-            xticklabels=classes,
-            ylim=(0.0, 1.0),
+            ax_roc.plot(fpr, np.mean([c[1] for c in curves], axis=0), label=main[key], color=color)
+        _finish_bars(
+            ax_bar,
+            classes,
+            width,
             xlabel="normal class",
             ylabel="AUROC (mean over seeds)",
             title=f"{dataset}: AUROC per class",
         )
-        ax_bar.axhline(0.5, color="grey", linestyle=":", linewidth=1)  # chance
         ax_roc.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
         ax_roc.set(
             xlabel="false positive rate",
@@ -426,15 +586,40 @@ def _plots(records: list[dict[str, Any]], folder: Path) -> list[Path]:
     return written
 
 
-def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -> str:
+def write_report(
+    results: Iterable[Path], output: Path, *, plots: bool = True, legacy_paper_rows: bool = False
+) -> str:
     """Render each results file into one markdown ``output``, plots in a folder beside it.
 
-    Files of the brain-MRI suite (records with ``"suite": "mri"``) are rendered by
-    :func:`benchmarks.mri_report.render_mri`, the below-chance diagnosis (``.json``) by
-    :func:`benchmarks.below_chance.render`, speed records (other ``.json``) by
-    :func:`benchmarks.speed_report.render_markdown`; the others as image-dataset tables.
+    The page opens with the summary of one quality results file (the first of profile
+    ``paper``, else the first quality file): a table of mean AUROC per dataset and detector and,
+    with ``plots``, its figure. Then one section per file: files of the brain-MRI suite (records
+    with ``"suite": "mri"``) are rendered by :func:`benchmarks.mri_report.render_mri`, the
+    below-chance diagnosis (``.json``) by :func:`benchmarks.below_chance.render`, speed records
+    (other ``.json``) by :func:`benchmarks.speed_report.render_markdown`; the others as
+    image-dataset tables.
+
+    Parameters
+    ----------
+    results : iterable of Path
+    output : Path
+    plots : bool, default=True
+    legacy_paper_rows : bool, default=False
+        Read skanogan 0.1.0's records as the paper's settings
+        (:func:`benchmarks.configs.read_checked`); without it they are left out.
+
+    Returns
+    -------
+    text : str
+        The markdown written.
+
+    Raises
+    ------
+    ValueError
+        If a skanogan record's parameters differ from its config's claim (file and line named).
     """
     sections = []
+    summary: tuple[str, Path, list[dict]] | None = None
     folder = output.with_suffix("")
     for path in results:
         if path.suffix == ".json":
@@ -454,6 +639,10 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
         if records and records[0].get("suite") == "mri":
             sections.append("\n".join(render_mri(records, path.name)))
             continue
+        records = read_checked(path, legacy_paper_rows=legacy_paper_rows)
+        is_paper = any(r["profile"] == "paper" for r in records)
+        if records and (summary is None or (is_paper and summary[0] != "paper")):
+            summary = ("paper" if is_paper else "other", path, records)
         text = render(records, path.name)
         if plots and records:
             subfolder = folder / path.stem
@@ -463,9 +652,18 @@ def write_report(results: Iterable[Path], output: Path, *, plots: bool = True) -
                 f"![{path.stem} {p.stem}]({folder.name}/{path.stem}/{p.name})" for p in images
             )
         sections.append(text)
+    if summary is not None:
+        _, path, records = summary
+        text = "\n".join(_summary(records, path.name))
+        if plots:
+            (folder / path.stem).mkdir(parents=True, exist_ok=True)
+            image = _summary_plot(records, folder / path.stem / "summary.png")
+            text += f"\n![summary]({folder.name}/{path.stem}/{image.name})\n"
+        sections.insert(0, text)
     output.parent.mkdir(parents=True, exist_ok=True)
+    command = "python -m benchmarks report" + " --legacy-paper-rows" * legacy_paper_rows
     heading = (
-        "# Benchmarks\n\nGenerated by `python -m benchmarks report` from the results files named "
+        f"# Benchmarks\n\nGenerated by `{command}` from the results files named "
         "in each section; every figure can be rerun with the command written beside it.\n\n"
     )
     output.write_text(heading + "\n\n".join(sections) + "\n")

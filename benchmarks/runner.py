@@ -2,8 +2,10 @@
 
 A *cell* is one (dataset, class, detector, config, seed). Every detector of a task sees the same
 training normals and the same test images (subsampled with the seed when the profile says so).
-skanogan's configs are loss-weight ablations (the paper's Tables 3–4) crossed with score types
-(Tables 5–6): one fit per weight set serves all of its score types.
+skanogan's configs are weight sets crossed with score types (:mod:`benchmarks.configs`): the
+library's defaults and the paper's printed settings, each scored with every score type (the
+paper's Table 6), and the loss ablation (Tables 3–4) scored with the library's default score and
+the paper's latent one. One fit per weight set serves all of its score types.
 
 Results are appended to a JSON-lines file, one record per cell, written and flushed as soon as
 the cell ends. A rerun skips every cell already in the file, so an interrupted run resumes where it
@@ -37,17 +39,20 @@ from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 import skanogan
 from benchmarks import detectors as det
+from benchmarks.configs import (
+    ABLATIONS,
+    MAIN_WEIGHTS,
+    config_params,
+    default_score_type,
+    is_legacy,
+    json_params,
+    library_defaults,
+    numbered_records,
+)
 from skanogan.model_selection import one_class_split
+from skanogan.scoring import SCORE_TYPES
 
 __all__ = ["ABLATIONS", "PROFILES", "Profile", "Task", "plan", "run"]
-
-#: Loss-weight sets of the paper's ablation (Tables 3–4); "full" is the paper's model.
-ABLATIONS: dict[str, dict[str, float]] = {
-    "full": {},
-    "irec_adv": {"w_zrec": 0.0, "w_rank": 0.0},
-    "irec_adv_rank": {"w_zrec": 0.0},
-    "irec_adv_zrec": {"w_rank": 0.0},
-}
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,10 @@ class Profile:
     ``n_train`` / ``n_test`` cap the normal training images and the test images of each task
     (random, stratified subsamples drawn with the seed); ``None`` keeps them all. ``settings``
     goes to :func:`benchmarks.detectors.make_detector` (``epochs`` and skanogan's own
-    parameters). ``ablation_datasets`` are the datasets on which skanogan also runs the
-    ``ablations`` weight sets (names of :data:`ABLATIONS`) and the image score. ``on_request``
+    parameters): the only overrides of skanogan's defaults besides its config's weight set.
+    ``ablation_datasets`` are the datasets on which skanogan also runs the ``ablations``
+    weight sets (names of :data:`ABLATIONS`); ``weights`` are skanogan's weight sets of the
+    main tables (``"default"``, ``"paper"``). ``on_request``
     are datasets (with their ``classes``) run only when named with ``--datasets``: data that
     not every machine has. ``image_size`` shrinks a dataset's images to that side (area
     averaging, the same for every detector) before anything is fitted.
@@ -74,7 +81,8 @@ class Profile:
     settings: dict[str, Any]
     ablation_datasets: tuple[str, ...] = ()
     on_request: tuple[str, ...] = ()
-    ablations: tuple[str, ...] = tuple(name for name in ABLATIONS if name != "full")
+    ablations: tuple[str, ...] = tuple(ABLATIONS)
+    weights: tuple[str, ...] = MAIN_WEIGHTS
     image_size: dict[str, int] = field(default_factory=dict)
     description: str = ""
 
@@ -83,19 +91,20 @@ class Profile:
     ) -> list[tuple[str, dict, tuple[str, ...]]]:
         """(weights name, skanogan parameters, score types) fitted for one dataset/detector.
 
-        ``ablation=False`` gives the main table's fits (skanogan's full model scored three
-        ways, every PyOD detector once); ``ablation=True`` the extra weight sets of the loss
-        ablation, fitted only on ``ablation_datasets``.
+        ``ablation=False`` gives the main table's fits: skanogan's ``weights`` (its defaults
+        and the paper's settings), each scored with every score
+        type, and every PyOD detector once. ``ablation=True`` gives the weight sets of the loss
+        ablation, fitted only on ``ablation_datasets`` and scored with the installed skanogan's
+        default score and the paper's latent score.
         """
         if ablation:
             if detector != "skanogan" or dataset not in self.ablation_datasets:
                 return []
-            return [(name, ABLATIONS[name], ("latent",)) for name in self.ablations]
+            scores = tuple(dict.fromkeys((default_score_type(), "latent")))
+            return [(name, config_params(name), scores) for name in self.ablations]
         if detector != "skanogan":
             return [("default", {}, ("default",))]
-        if dataset not in self.ablation_datasets:
-            return [("full", {}, ("latent",))]
-        return [("full", {}, ("latent", "image", "combined"))]
+        return [(name, config_params(name), tuple(SCORE_TYPES)) for name in self.weights]
 
 
 _ALL = tuple(range(10))
@@ -111,7 +120,9 @@ PROFILES: dict[str, Profile] = {
         settings={"epochs": 15, "skanogan": {"base_channels": 32}},
         ablation_datasets=("mnist",),
         description="three MNIST classes, 600 training normals and 500 test images per task, "
-        "two seeds, 15 epochs, skanogan at base_channels=32 (about 10 minutes on 2 cores)",
+        "two seeds, 15 epochs, skanogan at base_channels=32 (five skanogan fits per task: its "
+        "defaults, the paper's settings, three ablation weight sets; about 15 minutes on 2 "
+        "cores at skanogan 0.1.0's fit times)",
     ),
     "paper": Profile(
         name="paper",
@@ -263,10 +274,11 @@ def cell_key(dataset: str, normal_class: int, detector: str, config: str, seed: 
 
 
 def done_cells(records: Iterable[dict[str, Any]]) -> set[str]:
-    """The :func:`cell_key` of every record."""
+    """The :func:`cell_key` of every record but skanogan 0.1.0's (refitted under new names)."""
     return {
         cell_key(*(r[k] for k in ("dataset", "class", "detector", "config", "seed")))
         for r in records
+        if not is_legacy(r)
     }
 
 
@@ -289,15 +301,7 @@ def pending(
 
 def read_results(path: Path) -> list[dict[str, Any]]:
     """All records of a results file (a missing file has none; a torn last line is ignored)."""
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a run killed mid-write leaves a partial last line; its cell reruns
-    return records
+    return [record for _, record in numbered_records(path)]
 
 
 #: Prefixes of the commands recorded while the harness shipped inside the skanogan package, and
@@ -455,7 +459,19 @@ def _scoring_label(detector: str, settings: dict[str, Any]) -> str:
 
 def fit_and_score(
     detector: str, settings: dict[str, Any], task: Task, score_types: tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], float, float, PeakMemory]:
+) -> tuple[dict[str, np.ndarray], float, float, PeakMemory, dict[str, dict[str, Any]]]:
+    """Fit one detector on ``task`` and score its test images with each of ``score_types``.
+
+    Returns
+    -------
+    scores : dict
+        ``{score type: scores of the test images}``.
+    fit_seconds, score_seconds : float
+        Wall time of the fit; of one scoring (mean over the score types).
+    memory : PeakMemory
+    params : dict
+        ``{score type: JSON parameters of the model as it scored}`` for skanogan, else empty.
+    """
     model = det.make_detector(detector, seed=task.seed, settings=settings)
     X_train = det.prepare_inputs(detector, task.X_train)
     X_test = det.prepare_inputs(detector, task.X_test)
@@ -467,15 +483,24 @@ def fit_and_score(
         model.fit(X_train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        scores = {}
+        scores, params = {}, {}
         for score_type in score_types:
             if score_type != "default":
                 model.set_params(score_type=score_type)
+                params[score_type] = json_params(model.get_params())
             scores[score_type] = det.score(
                 detector, model, X_test, per_sample=settings.get("per_sample_scoring", True)
             )
         score_seconds = (time.perf_counter() - start) / len(score_types)
-    return scores, fit_seconds, score_seconds, memory
+    return scores, fit_seconds, score_seconds, memory, params
+
+
+def fit_settings(profile_settings: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The profile's settings with a config's skanogan ``params`` added (they take precedence)."""
+    return {
+        **profile_settings,
+        "skanogan": {**profile_settings.get("skanogan", {}), **params},
+    }
 
 
 def run(
@@ -490,6 +515,8 @@ def run(
     results.parent.mkdir(parents=True, exist_ok=True)
     drop_torn_tail(results)
     env = environment()
+    # What "default/..." means for the records of this run: the installed library's defaults.
+    defaults = library_defaults()
     # The current task is kept while consecutive fits share it; datasets are cached.
     task: Task | None = None
     written = 0
@@ -498,13 +525,19 @@ def run(
         wanted = (dataset, normal_class, seed)
         if task is None or (task.dataset, task.normal_class, task.seed) != wanted:
             task = load_task(*wanted, profile, data_home)
-        settings = {
-            **profile.settings,
-            "skanogan": {**profile.settings.get("skanogan", {}), **params},
-        }
-        scores, fit_s, score_s, memory = fit_and_score(detector, settings, task, tuple(configs))
+        settings = fit_settings(profile.settings, params)
+        scores, fit_s, score_s, memory, fitted = fit_and_score(
+            detector, settings, task, tuple(configs)
+        )
         with results.open("a") as out:
             for score_type, values in scores.items():
+                # skanogan's records say what they were fitted with and on which defaults, so
+                # the report can refuse one whose name claims other settings.
+                provenance = (
+                    {"params": fitted[score_type], "defaults": defaults}
+                    if score_type in fitted
+                    else {}
+                )
                 record = {
                     "dataset": dataset,
                     "class": normal_class,
@@ -523,7 +556,9 @@ def run(
                     "peak_device_mib": memory.device_mib,
                     "roc": _roc_points(task.y_test, values),
                     "profile": profile.name,
-                    "settings": settings,
+                    # The profile's stated overrides only; the config's own are in "params".
+                    "settings": json_params(profile.settings),
+                    **provenance,
                     "scoring": _scoring_label(detector, settings),
                     **task.meta,
                     "environment": env,

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from benchmarks.__main__ import main
+from benchmarks.configs import ABLATIONS, default_score_type, json_params
 from benchmarks.report import PAPER, aggregate, render, write_report
 from benchmarks.runner import PROFILES, Profile, load_task, plan, read_results, run
+from skanogan import PAPER_SETTINGS, LatentRegularizedGAN
+from skanogan.scoring import SCORE_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,17 +28,33 @@ TINY = Profile(
     settings={"epochs": 1, "skanogan": {"base_channels": 4, "latent_dim": 4}},
     ablation_datasets=("digits",),
 )
+#: The score types of the loss ablation: the library's default score and the paper's latent one.
+ABLATION_SCORES = tuple(dict.fromkeys((default_score_type(), "latent")))
+#: skanogan's records of one task: its defaults and the paper's settings with every score type,
+#: then the ablation's weight sets with ABLATION_SCORES.
+SKANOGAN_CONFIGS = {
+    *(f"{weights}/{score}" for weights in ("default", "paper") for score in SCORE_TYPES),
+    *(f"{weights}/{score}" for weights in ABLATIONS for score in ABLATION_SCORES),
+}
 
 
 def test_plan_covers_every_cell_once():
-    """skanogan fits each ablation weight set once; PyOD detectors fit once per task."""
+    """skanogan fits its defaults, the paper's settings and each ablation weight set once per
+    task; PyOD detectors fit once per task."""
     fits = list(plan(TINY))
-    per_task = 4 + 2  # four weight sets for skanogan, KNN, ECOD
+    per_task = 2 + 3 + 2  # defaults, paper, three ablation weight sets; KNN, ECOD
     assert len(fits) == 2 * 2 * per_task
-    full = [f for f in fits if f[3] == "skanogan" and f[4] == "full"]
-    assert all(f[6] == ("latent", "image", "combined") for f in full)
+    main = [f for f in fits if f[3] == "skanogan" and f[4] in ("default", "paper")]
+    assert len(main) == 2 * 2 * 2 and all(f[6] == tuple(SCORE_TYPES) for f in main)
+    assert all(f[5] == {} for f in main if f[4] == "default")  # nothing but the defaults
+    paper = {k: v for k, v in PAPER_SETTINGS.items() if k != "score_type"}
+    assert all(f[5] == paper for f in main if f[4] == "paper")
+    # The ablation switches terms off from the paper's settings, as the paper's does.
+    ablation = [f for f in fits if f[4] in ABLATIONS]
+    assert all(f[5] == {**paper, **ABLATIONS[f[4]]} for f in ablation)
+    assert all(f[6] == ABLATION_SCORES for f in ablation)
     # The main table of every task comes before any ablation fit.
-    is_ablation = [f[4] not in ("full", "default") for f in fits]
+    is_ablation = [f[4] in ABLATIONS for f in fits]
     assert is_ablation == sorted(is_ablation) and sum(is_ablation) == 2 * 2 * 3
 
 
@@ -66,19 +85,37 @@ def test_run_writes_records_and_resumes(tmp_path):
     lines = []
     written = run(TINY, results, log=lines.append)
     records = read_results(results)
-    # Per task: skanogan 3 score types for "full" + 3 other weight sets, KNN, ECOD.
-    assert written == len(records) == 2 * 2 * (6 + 2)
+    # Per task: skanogan's configs, KNN, ECOD.
+    assert written == len(records) == 2 * 2 * (len(SKANOGAN_CONFIGS) + 2)
     record = records[0]
     expected_keys = {"auroc", "ap", "fit_seconds", "score_seconds", "train_images_per_s"}
     expected_keys |= {"score_images_per_s", "peak_host_mib", "roc", "environment", "settings"}
     assert expected_keys <= set(record)
     assert 0 <= record["auroc"] <= 1 and record["peak_host_mib"] > 0
-    assert {r["config"] for r in records if r["detector"] == "skanogan"} == {
-        "full/latent", "full/image", "full/combined",
-        "irec_adv/latent", "irec_adv_rank/latent", "irec_adv_zrec/latent",
-    }  # fmt: skip
+    assert {r["config"] for r in records if r["detector"] == "skanogan"} == SKANOGAN_CONFIGS
     assert {r["scoring"] for r in records if r["detector"] == "ECOD"} == {"per_sample"}
-    assert len(lines) == 2 * 2 * 6
+    assert len(lines) == 2 * 2 * (2 + 3 + 2)
+    # skanogan's records store the model's parameters and the defaults they were built on;
+    # "settings" holds the profile's stated overrides only.
+    defaults = json_params(LatentRegularizedGAN().get_params())
+    stated = {"image_shape", "epochs", "random_state", "device", "base_channels", "latent_dim"}
+    for r in records:
+        assert r["settings"] == TINY.settings
+        if r["detector"] != "skanogan":
+            assert "params" not in r
+            continue
+        weights, score = r["config"].split("/")
+        params = r["params"]
+        assert r["defaults"] == defaults and params["score_type"] == score
+        assert (params["epochs"], params["base_channels"], params["random_state"]) == (
+            1,
+            4,
+            r["seed"],
+        )
+        claimed = {} if weights == "default" else {**PAPER_SETTINGS, **ABLATIONS.get(weights, {})}
+        assert all(params[k] == v for k, v in claimed.items() if k != "score_type")
+        unclaimed = set(params) - stated - set(claimed) - {"score_type"}
+        assert all(params[k] == defaults[k] for k in unclaimed)
 
     assert run(TINY, results) == 0
     text = results.read_text().splitlines()
@@ -122,7 +159,8 @@ def test_report_renders_tables_and_plots(tmp_path):
     run(TINY, results, log=lambda _: None)
     text = write_report([results], tmp_path / "docs" / "benchmarks.md")
     assert "### digits: AUROC per normal class" in text
-    assert "| L_irec + L_adv + L_zrec + L_rank | full/image |" in text
+    assert "| L_irec + L_adv + L_zrec + L_rank | paper/image |" in text
+    assert "| the library's defaults | default/residual_density |" in text
     assert "### Cost per task" in text and "| ECOD | " in text and "| per_sample |" in text
     png = tmp_path / "docs" / "benchmarks" / "results" / "digits.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -137,13 +175,13 @@ def test_report_compares_with_the_paper_on_the_same_cells(tmp_path):
     records = [{**r, "dataset": "mnist"} for r in read_results(results)]
     records = [r for r in records if not (r["config"] == "irec_adv/latent" and r["class"] == 1)]
     text = render(records)
-    full = {(r["class"], r["seed"]): r["auroc"] for r in records if r["config"] == "full/latent"}
+    full = {(r["class"], r["seed"]): r["auroc"] for r in records if r["config"] == "paper/latent"}
     per_seed = [full[(0, seed)] for seed in TINY.seeds]
-    paired = f"[full: {np.mean(per_seed):.3f} ± {np.std(per_seed):.3f}]"
+    paired = f"[paper: {np.mean(per_seed):.3f} ± {np.std(per_seed):.3f}]"
     irec_adv = next(line for line in text.splitlines() if "| irec_adv/latent |" in line)
     assert "(incomplete)" in irec_adv and paired in irec_adv
     zrec = next(line for line in text.splitlines() if "| irec_adv_zrec/latent |" in line)
-    assert "[full:" not in zrec  # covers every cell of the full model
+    assert "[paper:" not in zrec  # covers every cell of the paper's settings
     ours = np.mean([np.mean([full[(c, seed)] for c in (0, 1)]) for seed in TINY.seeds])
     paper = np.mean(PAPER["per_class"]["mnist"]["skanogan"][1][:2])  # its digits 0 and 1
     assert "from the paper's (classes [0, 1], the paper's figures over them)" in text
@@ -157,8 +195,10 @@ def test_report_compares_with_the_paper_on_the_same_cells(tmp_path):
 def test_quick_profile_end_to_end_on_tiny_settings(tmp_path, shared_data_home):
     """The quick profile's datasets, classes and detectors run through the CLI, shrunk."""
     quick = PROFILES["quick"]
+    # Another name: records of the "quick" profile with other settings would be refused.
     shrunk = dataclasses.replace(
         quick,
+        name="quick-shrunk",
         n_train=30,
         n_test=40,
         settings={"epochs": 1, "skanogan": {"base_channels": 4, "latent_dim": 4}},
@@ -250,7 +290,8 @@ def test_cifar10_runs_on_request_beside_the_papers_tables(tmp_path, monkeypatch)
     assert "Not counted: cifar10, run only on request (`--datasets cifar10`" in text
     assert main([*argv, str(tmp_path), "--datasets", "cifar10"]) == 0
     records = read_results(results)
-    configs = ["default", "full/latent", "full/image", "full/combined", "irec_adv_zrec/latent"]
+    configs = {"default"} | {c for c in SKANOGAN_CONFIGS if c.split("/")[0] in (
+        "default", "paper", "irec_adv_zrec")}  # fmt: skip
     assert {(r["dataset"], r["config"]) for r in records if r["class"] == 1} == {
         ("cifar10", config) for config in configs
     }
@@ -259,11 +300,12 @@ def test_cifar10_runs_on_request_beside_the_papers_tables(tmp_path, monkeypatch)
     assert "| *paper's DSVDD (DeepSVDD)* | *0.648* | | | *0.617* | *0.659* |" in cifar
     assert "*paper's" not in sections["digits: AUROC per normal class"]
     ablation = next(part for title, part in sections.items() if title.startswith("Loss ablation"))
-    assert "| terms | config | cifar10 | paper, CIFAR-10 |" in ablation
+    # digits has a column too: its score types other than the main rows' are there.
+    assert "| terms | config | cifar10 | paper, CIFAR-10 | digits |" in ablation
     zrec = next(line for line in ablation.splitlines() if "| irec_adv_zrec/latent |" in line)
-    assert zrec.endswith("| *0.478* |")
-    image = next(line for line in ablation.splitlines() if "| full/image |" in line)
-    assert image.endswith("| *0.617* |")
+    assert zrec.split(" | ")[3:] == ["*0.478*", " |"]  # no ablation on digits
+    image = next(line for line in ablation.splitlines() if "| paper/image |" in line)
+    assert image.split(" | ")[3] == "*0.617*"
 
 
 def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
@@ -297,10 +339,23 @@ def test_cli_ablations_option_fits_only_those_weight_sets(tmp_path, monkeypatch,
     results = tmp_path / "part.jsonl"
     argv = ["run", "--results", str(results), "--quiet", "--ablations"]
     assert main([*argv, "irec_adv_zrec"]) == 0
-    configs = sorted(r["config"] for r in read_results(results))
-    assert configs == ["full/combined", "full/image", "full/latent", "irec_adv_zrec/latent"]
+    configs = {r["config"] for r in read_results(results)}
+    assert configs == {
+        c for c in SKANOGAN_CONFIGS if not c.startswith(("irec_adv/", "irec_adv_rank/"))
+    }
     assert main([*argv, "no_rank"]) == 2
     assert "--ablations: no_rank not in the tiny profile" in capsys.readouterr().err
+    # --weights keeps only the named main weight sets of skanogan.
+    other = tmp_path / "default-only.jsonl"
+    argv = ["run", "--results", str(other), "--quiet", "--ablations", "irec_adv"]
+    assert main([*argv, "--weights", "default"]) == 0
+    configs = {r["config"] for r in read_results(other)}
+    assert configs == {c for c in SKANOGAN_CONFIGS if c.startswith(("default/", "irec_adv/"))}
+    # --ablations naming none leaves out the loss ablation.
+    argv = ["run", "--results", str(tmp_path / "main.jsonl"), "--quiet", "--ablations"]
+    assert main([*argv, "--weights", "paper"]) == 0
+    configs = {r["config"] for r in read_results(tmp_path / "main.jsonl")}
+    assert configs == {c for c in SKANOGAN_CONFIGS if c.startswith("paper/")}
 
 
 def test_report_names_the_detectors_of_each_environment(tmp_path):
@@ -340,9 +395,9 @@ def test_report_states_what_remains_and_the_command(tmp_path, monkeypatch):
     run(dataclasses.replace(TINY, detectors=("KNN",)), results, log=lambda _: None)
     text = render(read_results(results), "tiny.jsonl")
     assert "### Still to run (profile `tiny`)" in text
-    # 2 classes x 2 seeds of skanogan (full and 3 ablation sets) and ECOD; KNN is complete.
-    assert "20 fits (class × seed)" in text and "KNN" not in text.split("### Still to run")[1]
-    assert "digits: skanogan 4, ECOD 4, skanogan irec_adv 4" in text
+    # 2 classes x 2 seeds of skanogan (defaults, paper, 3 ablation sets) and ECOD; KNN is done.
+    assert "24 fits (class × seed)" in text and "KNN" not in text.split("### Still to run")[1]
+    assert "digits: skanogan default 4, skanogan paper 4, ECOD 4, skanogan irec_adv 4" in text
     assert "`python -m benchmarks run --suite quality --profile tiny`" in text
     run(TINY, results, log=lambda _: None)
     assert "### Still to run" not in render(read_results(results), "tiny.jsonl")
