@@ -80,8 +80,14 @@ def _report(args: argparse.Namespace) -> None:
         folder = Path("benchmarks/results")
         # The quality suite first (the page opens with its summary), then by stem: a diagnosis
         # of a results file (``quality-paper-below-chance.json``) follows it.
+        # The validation sweep (training data only) has its own report beside its results
+        # (``python -m benchmarks.validation report``): not test-split tables for this page.
         paths = sorted(
-            [*folder.glob("*.jsonl"), *folder.glob("*.json")],
+            (
+                p
+                for p in [*folder.glob("*.jsonl"), *folder.glob("*.json")]
+                if not p.stem.startswith("validation")
+            ),
             key=lambda p: (not p.stem.startswith("quality"), p.stem),
         )
         if not paths:
