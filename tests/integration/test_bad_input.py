@@ -164,7 +164,7 @@ BAD_INPUT = [
     ("base-channels-0", lambda c: fit_tab(base_channels=0), V, r"base_channels must be"),
     ("ckpt-every-0", lambda c: fit_tab(checkpoint_every=0), V, r"checkpoint_every must be"),
     ("rank-negative", lambda c: fit_tab(rank=-1), V, r"rank must be"),
-    ("rank-too-big", lambda c: fit_tab(rank=4), V, r"rank must be smaller than latent_dim"),
+    ("rank-too-big", lambda c: fit_tab(rank=4, w_rank=0.05), V, r"rank must be smaller than"),
     ("verbose-5", lambda c: fit_tab(verbose=5), V, r"verbose must be an int in \[0, 2\]"),
     ("lr-0", lambda c: fit_tab(lr=0.0), V, r"lr must be a finite number in \(0, inf\)"),
     ("lr-inf", lambda c: fit_tab(lr=np.inf), V, r"lr must be .*inf"),

@@ -195,7 +195,7 @@ def test_y_is_ignored(tiny, images):
 
 def test_fitted_attributes(tiny, images):
     """PyOD's decision_scores_/threshold_/labels_, history_ and friends after fit."""
-    detector = tiny(epochs=3, contamination=0.2).fit(images)
+    detector = tiny(epochs=3, contamination=0.2, w_rank=0.05).fit(images)
     assert detector.decision_scores_.shape == (40,)
     assert detector.decision_scores_.dtype == np.float64
     assert detector.threshold_ == pytest.approx(np.percentile(detector.decision_scores_, 80))

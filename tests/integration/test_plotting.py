@@ -29,7 +29,13 @@ def fitted():
     X = X.reshape(-1, 8, 8)
     zeros, others = X[y == 0], X[y != 0]
     detector = LatentRegularizedGAN(
-        latent_dim=4, base_channels=4, epochs=2, batch_size=16, device="cpu", random_state=0
+        latent_dim=4,
+        base_channels=4,
+        epochs=2,
+        batch_size=16,
+        w_rank=0.05,
+        device="cpu",
+        random_state=0,
     ).fit(zeros[:64])
     X_test = np.concatenate([zeros[-10:], others[:10]])
     y_test = np.repeat([0, 1], 10)
