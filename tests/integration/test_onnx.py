@@ -111,7 +111,7 @@ def test_metadata_says_how_to_predict(gray_detector, gray_images, gray_onnx):
     """metadata_props hold the version, score type, threshold and input layout."""
     props = {entry.key: entry.value for entry in onnx.load(str(gray_onnx)).metadata_props}
     assert props["skanogan_version"] == __version__
-    assert props["score_type"] == "latent"
+    assert props["score_type"] == gray_detector.score_type
     assert float(props["threshold"]) == gray_detector.threshold_
     assert props["input_layout"] == "N,C,H,W"
     assert json.loads(props["input_shape"]) == ["N", 1, 12, 12]
