@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
@@ -30,6 +32,7 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert ".venv/bin/ruff check ." in ci
 
 
+@pytest.mark.slow
 def test_readme_example_runs(capsys):
     """The README's Python example runs as written and prints an AUROC well above chance."""
     (example,) = _blocks("python")
