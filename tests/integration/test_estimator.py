@@ -145,7 +145,7 @@ def test_bad_input_is_a_clear_error(tiny, X, params, error, match):
         ({"device": "tpu"}, ValueError, "device"),
         ({"image_shape": (0, 4)}, ValueError, "image_shape"),
         ({"w_irec": 0, "w_adv": 0, "w_zrec": 0, "w_rank": 0}, ValueError, "at least one"),
-        ({"rank": 4}, ValueError, "rank must be smaller than latent_dim"),
+        ({"rank": 4, "w_rank": 0.05}, ValueError, "rank must be smaller than latent_dim"),
         ({"validation_fraction": 0.8}, ValueError, "leaves 1 of 8"),
     ],
 )
