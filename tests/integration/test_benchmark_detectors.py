@@ -85,6 +85,7 @@ def fitted(task):
     return get
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", DETECTORS)
 def test_detector_ranks_noise_above_blobs(name, task, fitted):
     """Finite float64 scores, one per sample, higher for the anomalies (AUROC > 0.7)."""

@@ -217,6 +217,7 @@ def test_quick_profile_end_to_end_on_tiny_settings(tmp_path, shared_data_home):
     assert "### mnist: AUROC per normal class" in text and "*paper's DSVDD (DeepSVDD)*" in text
 
 
+@pytest.mark.slow
 def test_benchmark_cli_errors_are_one_line(tmp_path):
     """A missing results file or missing data is a one-line error with exit code 2."""
     missing = subprocess.run(

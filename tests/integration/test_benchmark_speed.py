@@ -58,6 +58,7 @@ def tiny_run(one_thread, tmp_path_factory):
     return record, path
 
 
+@pytest.mark.slow
 def test_tiny_profile_writes_every_figure(tiny_run):
     """The JSON holds each part's figures, positive, and the record returned."""
     record, path = tiny_run
@@ -143,6 +144,7 @@ def test_unknown_profile_is_refused(tmp_path):
         run_speed("huge", tmp_path / "x.json")
 
 
+@pytest.mark.slow
 def test_cli_speed_suite(tmp_path, monkeypatch, capsys):
     """`python -m benchmarks run --suite speed` runs the profile and says where it wrote."""
     monkeypatch.setitem(speed.SPEED_PROFILES, "quick", TINY)
@@ -168,6 +170,7 @@ def test_cli_speed_default_results_path(tmp_path, monkeypatch):
     assert str(calls[0][1]) == "benchmarks/results/speed-quick.json"
 
 
+@pytest.mark.slow
 def test_benchmark_report_includes_a_speed_record(tmp_path):
     """write_report renders a speed .json beside other results, its headings one level down."""
     from benchmarks.report import write_report
@@ -191,6 +194,7 @@ def test_memory_format_part_times_both_layouts(tiny_run):
     assert "## Memory format" in tiny_run[1].with_suffix(".md").read_text()
 
 
+@pytest.mark.slow
 def test_compile_rows_are_measured_with_compile_true(tmp_path, eager_compile):
     """A profile's compile_shapes add throughput rows fitted with compile=True (here with the
     eager backend: no C++ build in the test), with the same FLOPs as the plain row."""

@@ -17,6 +17,7 @@ def _run(*args, cwd=None):
     )
 
 
+@pytest.mark.slow
 def test_demo_prints_table_and_never_overwrites_its_plot(tmp_path):
     """demo prints AUROC/AP for skanogan and PyOD, writes a plot, and a rerun picks a new name."""
     plot = tmp_path / "demo.png"
@@ -72,6 +73,7 @@ def test_info_reports_the_data_found(tmp_path):
     assert "  mnist: not found" in result.stdout and "  brain_mri: 1 NIfTI files" in result.stdout
 
 
+@pytest.mark.slow
 def test_info_reports_the_shared_data(shared_data_home):
     """On the project's real data, info finds MNIST's test images and ELPV."""
     shared = _run("info", "--data-home", str(shared_data_home)).stdout

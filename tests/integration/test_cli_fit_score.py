@@ -83,6 +83,7 @@ def image_model(tmp_path_factory):
     return folder, images, model
 
 
+@pytest.mark.slow
 def test_fit_and_score_an_image_folder_with_maps_and_overwrite(image_model):
     """score writes the CSV and one PNG map per image, refuses existing outputs, overwrites."""
     folder, images, model = image_model
@@ -128,6 +129,7 @@ def test_fit_and_score_an_image_folder_with_maps_and_overwrite(image_model):
     assert len(_read_csv(out)) == 6
 
 
+@pytest.mark.slow
 def test_fit_on_npy_and_score_npz_with_key(tmp_path):
     """Arrays: RGB samples from .npy; an .npz array chosen with --key; index within the file."""
     rng = np.random.default_rng(1)

@@ -33,6 +33,7 @@ def test_site_builds_strictly_without_remote_assets(tmp_path):
     assert "decision_function" in api and "one_class_split" in api
 
 
+@pytest.mark.slow
 def test_getting_started_example_runs(capsys):
     """The Python block of docs/index.md runs as written and finds digit 0's anomalies."""
     (example,) = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "index.md").read_text(), re.S)

@@ -84,6 +84,7 @@ def test_color_uint8_images_match_pytorch(tmp_path):
         assert_close(anomaly_map, detector.anomaly_map(X[-n:]))
 
 
+@pytest.mark.slow
 def test_tabular_exports_in_float32(tmp_path):
     """MLP models export in float32 and agree with their float64 scores to 1e-4."""
     X = np.random.default_rng(2).normal(size=(40, 6))
