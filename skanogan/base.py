@@ -9,6 +9,8 @@
 - the checks of a ``fit``: the parameter table (``_param_rules``, checked by
   :func:`~skanogan.core._validation.check_params`), the input samples, the validation split and
   the pixel scaling of the training rows;
+- the training run around a detector's epoch: checkpoints, resume, rollback and the error
+  handling of :func:`~skanogan.training.fit_loop` (:meth:`~BaseDetector._train`);
 - the input plumbing: a batch read from the samples, scaled and moved to ``device_``, mapped to
   the network's square input (``geometry_``) and back, and the batched eval loop
   :meth:`~BaseDetector._map_batches` that every score and map goes through.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,6 +36,9 @@ from skanogan.core._device import cuda_autotune, to_device
 from skanogan.core._samples import Samples
 from skanogan.core._shapes import PixelScaler
 from skanogan.core._validation import check_params, validate_samples
+from skanogan.exceptions import DivergenceError
+from skanogan.io._checkpoint import Checkpoint
+from skanogan.training import Batches, Checkpointing, fit_loop, verbose_callbacks
 
 __all__ = ["BaseDetector"]
 
@@ -49,9 +54,10 @@ def _training_rows(samples: Samples, train_idx: np.ndarray) -> Iterator[np.ndarr
 class BaseDetector(OutlierMixin, BaseEstimator):
     """Shared base of the detectors: PyOD's scores and labels, fit checks, batched scoring.
 
-    Subclasses define ``_param_rules`` (parameter → allowed values), ``fit`` and
-    :meth:`decision_function`, and have the parameters ``contamination``,
-    ``validation_fraction``, ``eval_batch_size`` and ``verbose``.
+    Subclasses define ``_param_rules`` (parameter → allowed values), ``fit``,
+    ``_fit_scores`` and :meth:`decision_function`, and have the parameters ``contamination``,
+    ``validation_fraction``, ``eval_batch_size``, ``epochs``, ``on_divergence``, the checkpoint
+    settings and ``verbose``.
     """
 
     _param_rules: ClassVar[dict[str, list]] = {}
@@ -106,6 +112,56 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             raise ValueError(
                 f"X spans [{low:g}, {high:g}], a range too wide for the float32 networks; rescale X"
             )
+
+    def _train(
+        self,
+        samples: Samples,
+        train_idx: np.ndarray,
+        val_idx: np.ndarray,
+        *,
+        seed: int,
+        batches: Batches,
+        run_epoch: Callable[[np.ndarray, Callable[[], None]], dict[str, float]],
+        restart: Callable[[torch.Generator], None],
+        state: Sequence[Any],
+        collapse_bound: float,
+    ) -> None:
+        """Train ``epochs`` more epochs with checkpoints and fault handling, then fit the scores.
+
+        ``run_epoch``, ``restart`` and ``state`` are those of :func:`~skanogan.training.fit_loop`.
+        On Ctrl-C or a :class:`~skanogan.exceptions.DivergenceError` the loop has rolled the
+        networks back to the last completed epoch; the detector is made consistent with them
+        (usable, or unfitted if no epoch ever completed) before the error propagates.
+        """
+        # Counted before a resume: a resumed fit trains only the epochs its checkpoint lacks.
+        target = self.n_iter_ + self.epochs
+        callbacks = verbose_callbacks(self.verbose, batches.n_batches, collapse_bound)
+        if self.checkpoint_dir is not None:
+            checkpoint = Checkpoint.for_fit(self, samples.chunks(train_idx))
+            if self.resume:
+                self._resume(checkpoint)
+            callbacks.append(
+                Checkpointing(lambda: checkpoint.save(self.__getstate__()), self.checkpoint_every)
+            )
+        try:
+            fit_loop(
+                self,
+                n_epochs=target - self.n_iter_,
+                n_samples=len(train_idx),
+                seed=seed,
+                run_epoch=run_epoch,
+                restart=restart,
+                state=state,
+                on_divergence=self.on_divergence,
+                callbacks=callbacks,
+            )
+        except (KeyboardInterrupt, DivergenceError):
+            if self.n_iter_:
+                self._fit_scores(samples, train_idx, val_idx)
+            else:
+                self._forget_fit()
+            raise
+        self._fit_scores(samples, train_idx, val_idx)
 
     def _resume(self, checkpoint: Any) -> None:
         """Continue from ``checkpoint`` (:class:`~skanogan.io._checkpoint.Checkpoint`) if saved."""

@@ -8,9 +8,7 @@ threshold. The parts are the sibling modules of :mod:`skanogan.models.lran`, the
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
-from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,22 +19,9 @@ from skanogan.base import BaseDetector
 from skanogan.core._device import cuda_autotune, resolve_amp_dtype, resolve_device
 from skanogan.core._samples import Samples
 from skanogan.core._shapes import ImageGeometry
-from skanogan.core._validation import (
-    BOOL,
-    DEVICE,
-    NONE,
-    RANDOM_STATE,
-    ImageShape,
-    InstanceOf,
-    Interval,
-    Options,
-)
-from skanogan.exceptions import DivergenceError
-from skanogan.io._checkpoint import Checkpoint
 from skanogan.io._saving import SavingMixin
-from skanogan.models.lran.losses import ADVERSARIAL_LOSSES, RANK_FORMS
 from skanogan.models.lran.networks import FittedNetwork, GANetworks, build_networks
-from skanogan.models.lran.scoring import SCORE_TYPES
+from skanogan.models.lran.params import PARAM_RULES, check_param_combinations
 from skanogan.models.lran.scoring_methods import ScoringMethods
 from skanogan.models.lran.train_step import (
     COLLAPSE_D_LOSS,
@@ -45,7 +30,7 @@ from skanogan.models.lran.train_step import (
     restart_discriminator,
     train_epoch,
 )
-from skanogan.training import Batches, Checkpointing, fit_loop, verbose_callbacks
+from skanogan.training import Batches
 
 __all__ = ["LatentRegularizedGAN"]
 
@@ -69,14 +54,11 @@ class LatentRegularizedGAN(SavingMixin, ScoringMethods, BaseDetector):
     Parameters
     ----------
     image_shape : tuple of int or None, default=None
-        ``(H, W)`` or ``(C, H, W)`` of the images when ``X`` is 2-D ``(n_samples, C*H*W)``
-        (channels first). Leave ``None`` for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input,
-        whose shape is read from ``X``. A 2-D ``X`` with ``image_shape=None`` is tabular data and
-        is modelled with MLP versions of the four networks (with an
-        :class:`~skanogan.exceptions.ImageShapeWarning` when its feature count looks like a
-        flattened image). Every side must be at
-        least 2 pixels; sides below 16 are resized up and images are edge-padded to a
-        power-of-two square, an invertible mapping described in :mod:`skanogan.core._shapes`.
+        ``(H, W)`` or ``(C, H, W)`` of the images when ``X`` is 2-D ``(n_samples, C*H*W)``;
+        ``None`` for 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)`` input. A 2-D ``X`` with ``None``
+        is tabular data, modelled with MLPs (an :class:`~skanogan.exceptions.ImageShapeWarning`
+        says when it looks like flattened images). Sides of at least 2 pixels; below 16 they are
+        resized up, and images are edge-padded to a power-of-two square (invertibly).
     latent_dim : int, default=100
         Size of the code ``z``.
     base_channels : int, default=64
@@ -103,16 +85,14 @@ class LatentRegularizedGAN(SavingMixin, ScoringMethods, BaseDetector):
         (between 0 and ``sqrt(latent_dim)``; see :func:`skanogan.models.lran.losses.rank_loss`).
     score_type : {"latent", "image", "latent_density", "residual_density", "combined"}, \
 default="residual_density"
-        The score of :meth:`decision_function` (:data:`skanogan.scoring.SCORE_TYPES`); the
-        default won our validation sweep, the paper's is ``"latent"``.
-        ``"latent"``: mean ``(z - z_rec)**2`` (the paper's score). ``"image"``: mean
-        ``|x - x_rec|`` over pixels. ``"latent_density"``: squared Mahalanobis distance of
-        ``z = G_e(x)`` under a Gaussian (mean, Ledoit–Wolf shrinkage covariance) fitted to the
-        codes of the training rows; ``"residual_density"``: the same for ``z - z_rec``.
-        ``"combined"``: latent plus image score after standardising each with the mean and
-        standard deviation of the training scores. :meth:`fit` prepares every score, so
-        ``set_params(score_type=...)`` after one fit switches scores without refitting (then
-        ``threshold_`` and ``decision_scores_`` still belong to the score fitted with).
+        The score of :meth:`decision_function` (:data:`skanogan.scoring.SCORE_TYPES`; the
+        default won our validation sweep). ``"latent"``: mean ``(z - z_rec)**2`` (the paper's).
+        ``"image"``: mean ``|x - x_rec|``. ``"latent_density"``: squared Mahalanobis distance of
+        ``z`` under a Gaussian (Ledoit–Wolf covariance) fitted to the training codes;
+        ``"residual_density"``: the same for ``z - z_rec``. ``"combined"``: latent plus image
+        score, each standardised on the training scores. Every score is ready after one fit:
+        ``set_params(score_type=...)`` switches without refitting (``threshold_`` and
+        ``decision_scores_`` stay those of the score fitted with).
     contamination : float in (0, 0.5], default=0.1
         Expected proportion of outliers; sets ``threshold_`` at the ``1 - contamination``
         quantile of the training (or validation) scores, as PyOD does.
@@ -123,65 +103,50 @@ default="residual_density"
     eval_batch_size : int, default=256
         Batch size for scoring; results do not depend on it.
     lr : float, default=2e-4
-        Adam learning rate for both optimizers (betas 0.5, 0.999). The paper states "0.002";
-        we read it as DCGAN's 2e-4, the rate GANomaly and DCGAN use with these betas, because
-        2e-3 is ten times the rate these architectures are known to train stably at.
+        Adam learning rate for both optimizers (betas 0.5, 0.999). The paper's "0.002" is read
+        as DCGAN's 2e-4, the rate these networks train stably at (``docs/paper.md``).
     validation_fraction : float in [0, 1), default=0.0
         Fraction of ``X`` held out of training (at random) to set ``threshold_`` on scores of
         normals the networks did not see. Prefer it: training scores are optimistic, so a
         threshold from them flags too many new normals.
     device : "auto", "cpu", "cuda", "cuda:N" or torch.device, default="auto"
-        Where the networks train and score. ``"auto"`` picks CUDA when present; an explicit
-        CUDA device on a machine without one is a ``ValueError``. Data stays on the CPU and
-        moves one batch at a time.
+        Where the networks run (``"auto"``: CUDA when present; a missing CUDA device is a
+        ``ValueError``). Data stays on the CPU and moves one batch at a time.
     amp : "auto" or bool, default="auto"
-        Mixed precision for training and scoring (autocast; the rank term's SVD, the code
-        densities and the scores themselves stay in full precision). On CUDA, ``"auto"`` and
-        ``True`` use bfloat16 where the GPU supports it, else float16 with loss scaling. On
-        the CPU, ``True`` uses bfloat16 where the CPU has native bfloat16 instructions
-        (AVX-512 BF16 or AMX) and is a ``ValueError`` elsewhere, where bfloat16 would be
-        emulated and slower than float32; ``"auto"`` stays float32 on the CPU for now, until
-        the speed and validation quality of bfloat16 are measured on such CPUs. Float16 is
-        never used on the CPU. Tabular data runs in float64, which autocast leaves alone.
+        Mixed precision (autocast) for training and scoring; the rank term's SVD, the densities
+        and the scores stay in full precision. On CUDA, ``"auto"`` and ``True`` use bfloat16
+        where the GPU has it, else float16 with loss scaling. On the CPU, ``True`` uses bfloat16
+        where the CPU has it natively (AVX-512 BF16 or AMX; elsewhere a ``ValueError``) and
+        ``"auto"`` stays float32 until bfloat16's quality is measured. Tabular data: float64.
     compile : bool, default=False
-        Wrap the four networks in :func:`torch.compile` for training and scoring. The first
-        steps are slow (compilation; again for a new batch size or mode), later ones faster
-        where the compiler helps (mostly on GPUs); results agree with ``compile=False`` to
-        float32 rounding. The compiled wrappers are never saved or pickled: the fitted
-        ``encoder_`` etc. stay plain modules. Needs a working C++ compiler on the CPU.
+        Wrap the networks in :func:`torch.compile` (slow first steps, faster later ones mostly
+        on GPUs; results agree to float32 rounding). The wrappers are never saved or pickled.
+        Needs a working C++ compiler on the CPU.
     on_divergence : {"raise", "restart_d"}, default="raise"
-        What :meth:`fit` does when a loss becomes NaN or infinite (checked every 32 steps and
-        at the end of each epoch, without a host sync per step). Either way the networks go
-        back to the last completed epoch first. ``"raise"`` then raises
-        :class:`~skanogan.exceptions.DivergenceError` naming the epoch and the loss term (the
-        detector stays usable at that epoch); ``"restart_d"`` re-initialises D and its optimizer
-        state (GANomaly's remedy), counts it in ``history_`` under ``d_restarts`` and retries
-        the epoch, up to three times per epoch before raising.
+        When a loss turns NaN or infinite (checked every 32 steps and at each epoch's end), the
+        networks go back to the last completed epoch; ``"raise"`` then raises
+        :class:`~skanogan.exceptions.DivergenceError` naming the epoch and term (the detector
+        stays usable), ``"restart_d"`` re-initialises D and its optimizer (GANomaly's remedy,
+        counted in ``history_["d_restarts"]``) and retries the epoch, at most three times.
     checkpoint_dir : str, os.PathLike or None, default=None
-        Folder (created if needed) where :meth:`fit` saves its progress every
-        ``checkpoint_every`` epochs and after the last one, atomically, as a model file named
-        after a hash of the parameters that shape training, the starting epoch and the training
-        data. Clones in a grid search and CV folds thus never share a checkpoint.
+        Folder (created if needed) where :meth:`fit` saves its progress atomically, in a file
+        named after a hash of the training parameters, starting epoch and data (so grid-search
+        clones and CV folds never share one).
     checkpoint_every : int, default=1
         Epochs between checkpoints.
     resume : bool, default=False
-        With ``checkpoint_dir``: continue from this run's checkpoint when there is one (weights,
-        optimizer moments, ``history_``, ``n_iter_``) and train only the epochs left, so an
-        interrupted ``fit`` finishes with ``epochs`` epochs, identical on CPU to an
-        uninterrupted one. A checkpoint written by another configuration or other data is
-        refused with a ``ValueError``. Distinct from ``warm_start``, which trains further.
+        With ``checkpoint_dir``: continue from this run's checkpoint (weights, optimizer moments,
+        ``history_``) and train only the epochs left, identical on CPU to an uninterrupted fit.
+        Another configuration's or other data's checkpoint is a ``ValueError``.
     verbose : int, default=0
-        0 silent, 1 a progress bar with the running losses, 2 one line per epoch. From 1, an
-        epoch in which D collapsed (``history_`` key ``d_collapsed``) also gives a warning,
-        and scoring (``decision_function``, maps...) shows a progress bar when it takes more
-        than 10 batches of ``eval_batch_size``.
+        0 silent, 1 a progress bar with the running losses, 2 one line per epoch. From 1, a
+        collapsed D gives a warning and scoring over 10 batches shows a progress bar.
     warm_start : bool, default=False
         When True and already fitted, :meth:`fit` continues training the same networks for
         another ``epochs`` epochs instead of starting again; the pixel scaling is kept.
     random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the batch order and the validation split through local generators;
-        the global ``torch``/``numpy``/``random`` states are never reseeded. Two fits on the
-        same CPU with the same ``random_state`` give identical scores.
+        Seeds the weights, batch order and validation split through local generators (global
+        RNG states are never reseeded); equal seeds on one CPU give identical scores.
 
     Attributes
     ----------
@@ -202,28 +167,23 @@ default="residual_density"
     device_ : torch.device
         The device actually used.
     amp_dtype_ : torch.dtype or None
-        The precision the model was trained in and scores in: the autocast dtype
-        (``torch.bfloat16`` on CUDA or the CPU, ``torch.float16`` on CUDA only), ``None`` for
-        full precision, always for tabular data (its networks run in float64). Kept by
-        ``save``/``load`` and pickling; a model loaded onto a CPU that cannot run it (float16,
-        or bfloat16 without native support) runs in float32 instead, with a
-        :class:`~skanogan.exceptions.DeviceWarning`.
+        The autocast dtype the model trained and scores in (``None``: full precision, always for
+        tabular data). Saved and pickled; on a CPU that cannot run it the model scores in float32,
+        with a :class:`~skanogan.exceptions.DeviceWarning`.
     history_ : list of dict
-        One dict of plain floats per epoch: ``g_irec``, ``g_adv``, ``g_zrec``, ``g_rank``
-        (unweighted), ``g_total``, ``d_loss``, ``svd_skipped`` (steps whose SVD failed or was not
-        finite, whose rank term was skipped), ``d_collapsed`` (1.0 when D's loss stayed below
-        ``skanogan.models.lran.train_step.COLLAPSE_D_LOSS`` all epoch), ``d_restarts`` (times D was
-        re-initialised by ``on_divergence="restart_d"``) and ``seconds``.
+        One dict of floats per epoch: the unweighted ``g_irec``, ``g_adv``, ``g_zrec``,
+        ``g_rank``, then ``g_total``, ``d_loss``, ``svd_skipped`` (steps without a rank term),
+        ``d_collapsed`` (1.0 when D's loss stayed below ``COLLAPSE_D_LOSS`` all epoch),
+        ``d_restarts`` and ``seconds``.
     n_iter_ : int
         Epochs trained in total (across warm starts).
     score_scaler_ : ScoreScaler
         Mean and standard deviation of the latent and image training scores (used by
         ``score_type="combined"``).
     latent_density_, residual_density_ : GaussianDensity
-        Mean and precision matrix (plain arrays) of the Gaussians that the density scores use,
-        fitted on the codes ``z`` and residuals ``z - z_rec`` of the training rows (never of the
-        ``validation_fraction`` rows), computed in ``eval()`` mode after the last epoch; refitted
-        after every ``fit``, so after a ``warm_start`` they describe the networks as trained.
+        Mean and precision (plain arrays) of the Gaussians of the density scores, fitted on the
+        codes and residuals of the training rows (not the ``validation_fraction`` rows) in
+        ``eval()`` mode after the last epoch, and refitted after every ``fit`` (``warm_start``).
     decision_scores_ : ndarray of shape (n_samples,)
         Scores of the training data ``X`` (held-out samples included). Higher = more abnormal.
     validation_scores_ : ndarray or None
@@ -268,35 +228,7 @@ default="residual_density"
     # Older model files and pickles lack parameters added since; they were trained with these.
     _implicit_params: ClassVar[dict[str, Any]] = {"rank_form": "nuclear"}
 
-    _param_rules: ClassVar[dict[str, list]] = {
-        "image_shape": [ImageShape()],
-        "latent_dim": [Interval(Integral, 1, None)],
-        "base_channels": [Interval(Integral, 1, None)],
-        "adversarial_loss": [Options(ADVERSARIAL_LOSSES)],
-        "w_irec": [Interval(Real, 0, None)],
-        "w_adv": [Interval(Real, 0, None)],
-        "w_zrec": [Interval(Real, 0, None)],
-        "w_rank": [Interval(Real, 0, None)],
-        "rank": [Interval(Integral, 0, None)],
-        "rank_form": [Options(RANK_FORMS)],
-        "score_type": [Options(tuple(SCORE_TYPES))],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "epochs": [Interval(Integral, 1, None)],
-        "batch_size": [Interval(Integral, 1, None)],
-        "eval_batch_size": [Interval(Integral, 1, None)],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "device": DEVICE,
-        "amp": [Options(("auto", True, False))],
-        "compile": [BOOL],
-        "on_divergence": [Options(("raise", "restart_d"))],
-        "checkpoint_dir": [NONE, InstanceOf((str, os.PathLike), "a folder path")],
-        "checkpoint_every": [Interval(Integral, 1, None)],
-        "resume": [BOOL],
-        "verbose": [Interval(Integral, 0, 2)],
-        "warm_start": [BOOL],
-        "random_state": RANDOM_STATE,
-    }
+    _param_rules: ClassVar[dict[str, list]] = PARAM_RULES
 
     def __init__(
         self,
@@ -382,7 +314,7 @@ default="residual_density"
         self : LatentRegularizedGAN
         """
         self._check_params()
-        self._check_param_combinations()
+        check_param_combinations(self.get_params(deep=False))
         continuing = self.warm_start and hasattr(self, "networks_")
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
@@ -400,59 +332,19 @@ default="residual_density"
             self.history_ = []
             self.n_iter_ = 0
 
-        # Counted before a resume: a resumed fit trains only the epochs its checkpoint lacks.
-        target = self.n_iter_ + self.epochs
         batches = Batches(len(train_idx), self.batch_size)
-        callbacks = verbose_callbacks(self.verbose, batches.n_batches, COLLAPSE_D_LOSS)
-        if self.checkpoint_dir is not None:
-            checkpoint = Checkpoint.for_fit(self, samples.chunks(train_idx))
-            if self.resume:
-                self._resume(checkpoint)
-            callbacks.append(
-                Checkpointing(lambda: checkpoint.save(self.__getstate__()), self.checkpoint_every)
-            )
-        try:
-            fit_loop(
-                self,
-                n_epochs=target - self.n_iter_,
-                n_samples=len(train_idx),
-                seed=seed,
-                run_epoch=self._epoch_runner(samples, train_idx, batches),
-                restart=lambda rng: restart_discriminator(self.networks_, self.optimizers_, rng),
-                state=(self.networks_, self.optimizers_),
-                on_divergence=self.on_divergence,
-                callbacks=callbacks,
-            )
-        except (KeyboardInterrupt, DivergenceError):
-            # fit_loop rolled the networks back to the last completed epoch: make the object
-            # consistent with them (usable, or unfitted if no epoch ever completed) and re-raise.
-            if self.n_iter_:
-                self._fit_scores(samples, train_idx, val_idx)
-            else:
-                self._forget_fit()
-            raise
-        self._fit_scores(samples, train_idx, val_idx)
+        self._train(
+            samples,
+            train_idx,
+            val_idx,
+            seed=seed,
+            batches=batches,
+            run_epoch=self._epoch_runner(samples, train_idx, batches),
+            restart=lambda rng: restart_discriminator(self.networks_, self.optimizers_, rng),
+            state=(self.networks_, self.optimizers_),
+            collapse_bound=COLLAPSE_D_LOSS,
+        )
         return self
-
-    def _check_param_combinations(self) -> None:
-        weights = (self.w_irec, self.w_adv, self.w_zrec, self.w_rank)
-        if not any(weights):
-            raise ValueError("at least one of w_irec, w_adv, w_zrec and w_rank must be positive")
-        if self.resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir: the folder to resume from")
-        if self.w_rank and self.rank >= self.latent_dim:
-            raise ValueError(
-                f"rank must be smaller than latent_dim ({self.latent_dim}) when w_rank > 0, "
-                f"got rank={self.rank}"
-            )
-        if not self.w_zrec and self.score_type not in ("image", "latent_density"):
-            warnings.warn(
-                f"w_zrec=0 leaves the auxiliary encoder untrained, so score_type="
-                f"{self.score_type!r} compares z with an untrained encoding; "
-                "consider score_type='image' or 'latent_density'",
-                UserWarning,
-                stacklevel=3,
-            )
 
     def _initialize_networks(
         self, rng: torch.Generator, states: dict[str, dict] | None = None
@@ -477,11 +369,8 @@ default="residual_density"
             self.optimizers_.load_state_dict(states)
 
     def _runtime_networks(self) -> GANetworks:
-        """The networks that train and score: :func:`torch.compile` wrappers with ``compile``.
-
-        The wrappers share the fitted modules' parameters and buffers; they are built once per
-        set of modules and never saved (see ``SavingMixin.__getstate__``).
-        """
+        """The networks that train and score: with ``compile``, cached :func:`torch.compile`
+        wrappers sharing the fitted modules' parameters (never saved)."""
         return self.networks_.compiled() if self.compile else self.networks_
 
     def _epoch_runner(self, samples: Samples, train_idx: np.ndarray, batches: Batches) -> Any:
