@@ -40,3 +40,34 @@ def test_readme_example_runs(capsys):
     printed = capsys.readouterr().out
     auroc = float(re.search(r"AUROC (\S+)", printed).group(1))
     assert auroc > 0.9, printed
+
+
+def _layout_rows():
+    """The README's layout table: first cell's backticked names -> the row's description."""
+    rows = re.findall(r"^\| (`[^|]+`) \| (.+) \|$", README, flags=re.MULTILINE)
+    return [(re.findall(r"`([^`]+)`", names), text) for names, text in rows]
+
+
+def test_readme_layout_table_matches_the_tree():
+    """Every module and package of skanogan/ has a row, every row's path exists, and the rows
+    that list a model folder's files list exactly the files it has."""
+    rows = _layout_rows()
+    named = {name for names, _ in rows for name in names}
+    for names, _ in rows:
+        folder = Path(names[0]).parent
+        for name in names:
+            path = ROOT / (name if "/" in name else folder / name)
+            assert path.exists(), f"README layout names {name}, which is not in the tree"
+    entries = {
+        path.name
+        for path in (ROOT / "skanogan").iterdir()
+        if path.name not in ("__pycache__", "__init__.py")
+    }
+    listed = {Path(name).parts[1] for name in named if name.startswith("skanogan/")}
+    listed |= {name for name in named if "/" not in name}
+    assert entries <= listed, f"no README row for {entries - listed}"
+    for names, text in rows:
+        if names[0] in ("skanogan/models/lran/", "skanogan/models/components/"):
+            folder = ROOT / names[0]
+            files = {p.name for p in folder.glob("*.py") if p.name != "__init__.py"}
+            assert set(re.findall(r"`(\w+\.py)`", text)) == files, names[0]
