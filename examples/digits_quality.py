@@ -72,7 +72,8 @@ def main() -> None:
             "a stratified half of the 1,797 digits, tested on the other half. Mean ± std over "
             f"seeds {args.seeds} of the mean AUROC over the ten digits; per-digit columns are "
             "means over seeds. skanogan: default parameters but "
-            f"`epochs={args.epochs}`, latent score, CPU. PyOD: default KNN and PCA on pixels / 16.",
+            f"`epochs={args.epochs}`, score `{LatentRegularizedGAN().score_type}` (the default), "
+            "CPU. PyOD: default KNN and PCA on pixels / 16.",
             "",
             *lines,
             "",

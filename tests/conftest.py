@@ -10,6 +10,10 @@ from factories import smooth_images
 
 from skanogan import LatentRegularizedGAN
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One process per core under pytest-xdist: torch's own threads would only contend for them.
+    torch.set_num_threads(1)
+
 TINY = dict(latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", random_state=0)
 
 

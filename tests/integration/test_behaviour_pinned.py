@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from factories import smooth_images
 
 from skanogan import LatentRegularizedGAN
@@ -77,6 +78,18 @@ def _outputs(detector: LatentRegularizedGAN, X: np.ndarray) -> dict:
     return out
 
 
+#: The torch thread count the reference was written with: the order of float sums depends on it.
+PINNED_THREADS = 2
+
+
+@pytest.fixture(autouse=True)
+def pinned_threads():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(PINNED_THREADS)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _fit(case: str) -> tuple[LatentRegularizedGAN, np.ndarray]:
     X = CASES[case]()
     return LatentRegularizedGAN(**PARAMS).fit(X), X
@@ -118,6 +131,7 @@ def test_pickle_from_before_the_move_loads_and_scores():
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(PINNED_THREADS)
     reference = {}
     for name in CASES:
         fitted, data = _fit(name)
