@@ -1,8 +1,8 @@
 """The benchmark command line: ``python -m benchmarks COMMAND``, from a clone of the repository.
 
-- ``run --suite quality|mri|speed --profile quick|paper``: run a suite, resuming where its
-  results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``, ``--weights
-  default|paper``: a subset of the quality suite);
+- ``run --suite quality|mri|mri-synthetic|speed --profile quick|paper``: run a suite, resuming
+  where its results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``,
+  ``--weights default|paper``: a subset of the quality suite);
 - ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
   0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
 - ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
@@ -51,6 +51,11 @@ def _run(args: argparse.Namespace) -> None:
         from benchmarks.mri import run_mri
 
         written = run_mri(args.profile, results, data_home=args.data_home, log=log)
+    elif args.suite == "mri-synthetic":
+        from benchmarks.mri_synthetic import SYNTHETIC_PROFILES, run_synthetic_profile
+
+        profile = SYNTHETIC_PROFILES[args.profile]
+        written = run_synthetic_profile(profile, results, data_home=args.data_home, log=log)
     else:
         from benchmarks.runner import PROFILES, run
 
@@ -141,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="run a profile; resumes, skipping cells already in the results file"
     )
-    run.add_argument("--suite", default="quality", choices=("quality", "mri", "speed"))
+    run.add_argument(
+        "--suite", default="quality", choices=("quality", "mri", "mri-synthetic", "speed")
+    )
     run.add_argument("--profile", default="quick", choices=("quick", "paper"))
     run.add_argument(
         "--results",

@@ -25,6 +25,8 @@ import numpy as np
 from benchmarks import below_chance
 from benchmarks.configs import ABLATIONS, LEGACY_VERSION, read_checked
 from benchmarks.mri_report import render_mri
+from benchmarks.mri_synthetic import SUITE as SYNTHETIC_SUITE
+from benchmarks.mri_synthetic_report import render_synthetic
 from benchmarks.runner import PROFILES, Profile, done_cells, pending, read_results
 from benchmarks.speed_report import render_markdown
 from skanogan.scoring import SCORE_TYPES
@@ -594,7 +596,8 @@ def write_report(
     The page opens with the summary of one quality results file (the first of profile
     ``paper``, else the first quality file): a table of mean AUROC per dataset and detector and,
     with ``plots``, its figure. Then one section per file: files of the brain-MRI suite (records
-    with ``"suite": "mri"``) are rendered by :func:`benchmarks.mri_report.render_mri`, the
+    with ``"suite": "mri"``) are rendered by :func:`benchmarks.mri_report.render_mri`, those of the
+    synthetic-lesion suite by :func:`benchmarks.mri_synthetic_report.render_synthetic`, the
     below-chance diagnosis (``.json``) by :func:`benchmarks.below_chance.render`, speed records
     (other ``.json``) by :func:`benchmarks.speed_report.render_markdown`; the others as
     image-dataset tables.
@@ -638,6 +641,9 @@ def write_report(
         records = read_results(path)
         if records and records[0].get("suite") == "mri":
             sections.append("\n".join(render_mri(records, path.name)))
+            continue
+        if records and records[0].get("suite") == SYNTHETIC_SUITE:
+            sections.append("\n".join(render_synthetic(records, path.name)))
             continue
         records = read_checked(path, legacy_paper_rows=legacy_paper_rows)
         is_paper = any(r["profile"] == "paper" for r in records)

@@ -120,7 +120,7 @@ class Volume:
         orientation = nib.aff2axcodes(image.affine)
         if None in orientation:
             raise ValueError(
-                f"{where} has a degenerate affine with no orientation:\n{image.affine}"
+                f"{where} has a degenerate affine with no orientation: {_one_line(image.affine)}"
             )
         try:
             canonical = nib.as_closest_canonical(image)
@@ -192,8 +192,8 @@ def load_mask(
         ):
             raise ValueError(
                 f"{name} {mask} does not lie on the grid of {volume.path or 'the volume'}: shape "
-                f"{on_file.original_shape} vs {volume.original_shape}, affine\n"
-                f"{on_file.original_affine}\nvs\n{volume.original_affine}"
+                f"{on_file.original_shape} vs {volume.original_shape}, affine "
+                f"{_one_line(on_file.original_affine)} vs {_one_line(volume.original_affine)}"
             )
         return on_file.data != 0
     if not isinstance(mask, np.ndarray):
@@ -204,6 +204,11 @@ def load_mask(
             f"{volume.path or 'the volume'}, {volume.shape}"
         )
     return mask != 0
+
+
+def _one_line(affine: np.ndarray) -> str:
+    """A 4 x 4 affine as one line of rows, to 3 decimals: error messages stay on one line."""
+    return str(np.round(affine, 3).tolist())
 
 
 def _load(path: Any, name: str) -> Volume:

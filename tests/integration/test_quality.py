@@ -30,7 +30,10 @@ def test_mean_auroc_over_ten_digits_is_well_above_chance():
     assert min(aurocs) > 0.5, aurocs
 
 
-MNIST_FLOOR = 0.70
+#: Measured mean over seeds 0, 1, 2 (``python tests/integration/test_quality.py``, skanogan 0.2.0
+#: defaults, 1 torch thread): 0.9998 ± 0.0003 (1.0000, 0.9994, 0.9999). Floor: that mean minus a
+#: margin of 0.03, which leaves room for other CPUs and thread counts (0.1.0's floor was 0.70).
+MNIST_FLOOR = 0.97
 
 
 def mnist_cell_auroc(seed: int, data_home) -> float:

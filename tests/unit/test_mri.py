@@ -184,8 +184,11 @@ def test_mask_file_with_another_affine_is_refused(tmp_path):
     """A tumour mask of the right shape but other voxel sizes is refused."""
     image = write_nifti(tmp_path / "t1.nii.gz", smooth_head(), zooms=(1.5, 1.25, 2.0))
     mask = write_nifti(tmp_path / "tumour.nii.gz", np.ones((40, 48, 20)), dtype=np.uint8)
-    with pytest.raises(ValueError, match=r"tumour mask .*tumour\.nii\.gz does not lie on"):
+    with pytest.raises(ValueError, match=r"tumour mask .*tumour\.nii\.gz does not lie on") as error:
         volumes_to_slices([image], tumour_masks=[mask])
+    # One line, with both affines as rows (they used to print as two 4 x 4 blocks).
+    message = str(error.value)
+    assert "\n" not in message and "[[1.5, 0.0, 0.0," in message
 
 
 def test_mask_array_must_have_the_ras_shape():

@@ -1,0 +1,456 @@
+"""The synthetic-lesion brain-MRI benchmark: lesions inserted into a held-out healthy head.
+
+Protocol (``python -m benchmarks run --suite mri-synthetic``). Every result of this suite is on
+**synthetic** lesions, and is labelled so wherever it is reported.
+
+- *Leave one healthy head out* (:func:`head_folds`): each of the three healthy heads
+  (:data:`~benchmarks.mri.HEALTHY`) is held out in turn, none dropped; the detectors train on
+  the two population templates and the two other healthy heads. ``colin27_t1_brain`` (the
+  skull-stripped Colin27, the same person as ``colin27_t1``) is never used.
+- *Lesions*: ``n_copies`` copies of the held-out head, each with the few lesions that
+  :func:`benchmarks.lesions.insert_lesions` draws inside the head's brain mask
+  (:mod:`benchmarks.brain_masks`), seeded by ``(lesion_seed, head, copy)``. Reported figures use
+  ``lesion_seed=0``; other lesion seeds are for choices (preprocessing, thresholds), so that no
+  choice is made on the reported lesions. Copies and original are cut into slices exactly as the
+  training heads are (:func:`skanogan.mri.volumes_to_slices`).
+- *Slice level*, within each held-out head: lesioned slices (at least ``min_tumour_voxels``
+  lesion voxels) against lesion-free slices of the **same copy**, taken from the axial range of
+  that copy's lesioned slices, so slice position cannot tell them apart; AUROC and AP with
+  bootstrap intervals (:func:`~benchmarks.mri.bootstrap_ci`). *Paired*: the share of lesioned
+  slices scored above the same slice of the unmodified head (ties count one half). Both are
+  broken down by the largest lesion in the slice: size bin and contrast bin
+  (:func:`~benchmarks.lesions.size_bin`, :func:`~benchmarks.lesions.contrast_bin`).
+- *Pixel level* (the metrics of Baur et al. 2021), inside the brain mask of the copies' slices:
+  AUPRC of each map against the lesion mask, and Dice at a threshold set on *healthy training
+  slices* (the ``healthy_quantile`` of the map's values inside their brains); the best Dice over
+  thresholds is shown as well, labelled an upper bound (it uses the lesion masks). Maps:
+  skanogan's residual ``|x - x_rec|`` and the saliency of its selected score; the
+  ``intensity_threshold`` baseline, the distance of a pixel from the healthy intensity range
+  (the 1st–99th percentiles of the training brains' pixels), which such studies found strong.
+- Beside skanogan: the PyOD detectors of the MRI quick profile, the ``foreground_fraction``
+  slice-position baseline and the intensity baseline (slice score: the mean of its map in the
+  brain), 3 seeds.
+
+One JSON line per (held-out head, detector, config, seed), with the resumable conventions of
+:mod:`benchmarks.runner`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
+from benchmarks import detectors as det
+from benchmarks.lesions import LesionParams, contrast_bin, insert_lesions, size_bin
+from benchmarks.mri import (
+    BASELINE,
+    HEALTHY,
+    TEMPLATES,
+    _metrics,
+    brain_mri_folder,
+)
+from benchmarks.runner import cell_key, drop_torn_tail, environment, read_results
+
+SUITE = "mri-synthetic"
+#: The unfitted pixel baseline: distance from the healthy intensity range.
+INTENSITY = "intensity_threshold"
+MIN_LESION_VOXELS = 10
+
+
+@dataclass(frozen=True)
+class SyntheticProfile:
+    """What one ``python -m benchmarks run --suite mri-synthetic --profile NAME`` covers."""
+
+    name: str
+    image_size: int
+    seeds: tuple[int, ...]
+    detectors: tuple[str, ...]
+    settings: dict[str, Any]
+    heads: tuple[str, ...] = tuple(HEALTHY)
+    n_copies: int = 8
+    lesion_seed: int = 0
+    lesions: LesionParams = dataclasses.field(default_factory=LesionParams)
+    score_types: tuple[str, ...] = ("residual_density", "latent_density", "latent", "image")
+    healthy_quantile: float = 0.99
+    n_bootstrap: int = 1000
+    description: str = ""
+
+
+_PEERS = ("KNN", "LOF", "IForest", "PCA", "OCSVM", "AutoEncoder")
+SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
+    "quick": SyntheticProfile(
+        name="quick",
+        image_size=32,
+        seeds=(0, 1, 2),
+        detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
+        settings={"epochs": 15},
+        description="32 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise, the MRI "
+        "quick profile's PyOD detectors, 8 lesioned copies of each held-out head",
+    ),
+    "paper": SyntheticProfile(
+        name="paper",
+        image_size=64,
+        seeds=(0, 1, 2),
+        detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
+        settings={"epochs": 15},
+        description="64 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise",
+    ),
+    "smoke": SyntheticProfile(
+        name="smoke",
+        image_size=16,
+        seeds=(0,),
+        detectors=("skanogan", "KNN", BASELINE, INTENSITY),
+        settings={"epochs": 1, "skanogan": {"base_channels": 4, "latent_dim": 4}},
+        heads=("itk_kmeanstest_t1",),
+        n_copies=2,
+        score_types=("residual_density", "image"),
+        n_bootstrap=100,
+        description="a wiring check, not a result: 16 px, 1 epoch, one head, one seed",
+    ),
+}
+
+
+def head_folds(heads: tuple[str, ...] = tuple(HEALTHY)) -> list[tuple[str, tuple[str, ...]]]:
+    """``(held-out head, training volumes)`` for each head: the templates and the other heads.
+
+    Examples
+    --------
+    >>> held_out, train = head_folds()[0]
+    >>> held_out
+    'colin27_t1'
+    >>> train
+    ('mni_icbm152_2009a_sym_t1', 'mni152_nlin6asym_t1_1mm', 'itk_kmeanstest_t1', 'slicer_mrhead_t1')
+    """
+    return [(head, (*TEMPLATES, *(h for h in HEALTHY if h != head))) for head in heads]
+
+
+@dataclass
+class HeadData:
+    """The slices of one fold: training slices and the held-out head's original and copies."""
+
+    train_images: np.ndarray
+    train_brain: np.ndarray  # (n, 1, S, S) bool
+    test_images: np.ndarray
+    test_brain: np.ndarray
+    test_lesion: np.ndarray  # (n, 1, S, S) bool
+    table: dict[str, np.ndarray]  # volume_id, copy (-1 = original), slice_index, voxels, label
+    lesions: list[list[dict[str, Any]]]  # per copy
+    slice_lesion: list[dict[str, Any] | None]  # the largest lesion of each test slice
+
+
+def _ras_mask(mask: np.ndarray, volume: Any) -> np.ndarray:
+    """A mask on the volume's stored grid → its RAS+ grid."""
+    import nibabel as nib
+
+    from skanogan.mri import Volume
+
+    image = nib.Nifti1Image(mask.astype(np.uint8), volume.original_affine)
+    return Volume.from_image(image).data > 0
+
+
+def _model_masks(slices: Any, masks: dict[str, np.ndarray]) -> np.ndarray:
+    """Each volume's RAS+ mask through the geometry of its kept slices → (n, 1, S, S) bool."""
+    ids, index = slices.table["volume_id"], slices.table["slice_index"]
+    out = np.zeros(slices.images.shape, dtype=bool)
+    for volume_id, geometry in slices.geometries.items():
+        rows = np.flatnonzero(ids == volume_id)
+        out[rows] = geometry.to_model(masks[volume_id][:, :, index[rows]], fill=0.0) >= 0.5
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def load_head_data(
+    folder: Path, head: str, profile_name: str, data_home: str | None = None
+) -> HeadData:
+    """Cut the fold of ``head`` into slices, inserting the profile's lesions (cached)."""
+    from benchmarks.brain_masks import load_brain_mask
+    from skanogan.mri import load_volume, volumes_to_slices
+
+    profile = SYNTHETIC_PROFILES[profile_name]
+    (_, train_ids) = next(fold for fold in head_folds() if fold[0] == head)
+    paths = {**HEALTHY, **TEMPLATES}
+    train_volumes = [load_volume(folder / paths[v]) for v in train_ids]
+    brains = {
+        v: _ras_mask(load_brain_mask(v, data_home), volume)
+        for v, volume in zip(train_ids, train_volumes, strict=True)
+    }
+    train = volumes_to_slices(
+        train_volumes, image_size=profile.image_size, volume_ids=list(train_ids)
+    )
+
+    original = load_volume(folder / paths[head])
+    brain = _ras_mask(load_brain_mask(head, data_home), original)
+    head_index = list(HEALTHY).index(head)
+    volumes, lesion_masks, ids, lesions = [original], [None], [head], []
+    for copy in range(profile.n_copies):
+        rng = np.random.default_rng([profile.lesion_seed, head_index, copy])
+        data, mask, drawn = insert_lesions(
+            original.data, brain, original.zooms, rng, profile.lesions
+        )
+        volumes.append(dataclasses.replace(original, data=data))
+        lesion_masks.append(mask)
+        ids.append(f"{head}#{copy}")
+        lesions.append([lesion.as_dict() for lesion in drawn])
+    test = volumes_to_slices(
+        volumes,
+        tumour_masks=lesion_masks,
+        image_size=profile.image_size,
+        min_tumour_voxels=MIN_LESION_VOXELS,
+        volume_ids=ids,
+    )
+    copy_of = {volume_id: i - 1 for i, volume_id in enumerate(ids)}
+    table = {
+        "volume_id": test.table["volume_id"],
+        "copy": np.array([copy_of[v] for v in test.table["volume_id"]]),
+        "slice_index": test.table["slice_index"],
+        "lesion_voxels": test.table["tumour_voxels"],
+        "label": test.table["label"],
+        "foreground_fraction": test.table["foreground_fraction"],
+    }
+    z_mm = original.zooms[2]
+    slice_lesion: list[dict[str, Any] | None] = []
+    for copy, k in zip(table["copy"], table["slice_index"], strict=True):
+        best, best_radius = None, 0.0
+        for lesion in lesions[copy] if copy >= 0 else []:
+            dz = abs(k - lesion["center"][2]) * z_mm
+            radius = (lesion["diameter_mm"] / 2) ** 2 - dz**2
+            if radius > best_radius:
+                best, best_radius = lesion, radius
+        slice_lesion.append(best)
+    return HeadData(
+        train_images=train.images,
+        train_brain=_model_masks(train, brains),
+        test_images=test.images,
+        test_brain=_model_masks(test, dict.fromkeys(ids, brain)),
+        test_lesion=test.masks.astype(bool),
+        table=table,
+        lesions=lesions,
+        slice_lesion=slice_lesion,
+    )
+
+
+def evaluation_rows(table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of the positives and of the negatives of the slice-level comparison.
+
+    Positives: slices of a copy with at least :data:`MIN_LESION_VOXELS` lesion voxels.
+    Negatives: slices of the same copy without any lesion voxel, inside the axial range of
+    that copy's positives. Slices with a few rim voxels are neither.
+    """
+    positives, negatives = [], []
+    for copy in np.unique(table["copy"][table["copy"] >= 0]):
+        rows = np.flatnonzero(table["copy"] == copy)
+        pos = rows[table["label"][rows] == 1]
+        if not len(pos):
+            continue
+        low, high = table["slice_index"][pos].min(), table["slice_index"][pos].max()
+        k = table["slice_index"][rows]
+        free = rows[(table["lesion_voxels"][rows] == 0) & (k >= low) & (k <= high)]
+        positives.append(pos)
+        negatives.append(free)
+    return np.concatenate(positives), np.concatenate(negatives)
+
+
+def paired_share(table: dict[str, np.ndarray], scores: np.ndarray, rows: np.ndarray) -> float:
+    """Share of ``rows`` (lesioned slices) scored above the same slice of the original head."""
+    original = {
+        int(k): scores[i]
+        for i, (copy, k) in enumerate(zip(table["copy"], table["slice_index"], strict=True))
+        if copy == -1
+    }
+    wins = [
+        float(scores[i] > original[k]) + 0.5 * float(scores[i] == original[k])
+        for i in rows
+        if (k := int(table["slice_index"][i])) in original
+    ]
+    return float(np.mean(wins)) if wins else float("nan")
+
+
+def slice_metrics(
+    data: HeadData, scores: np.ndarray, n_bootstrap: int, seed: int
+) -> dict[str, Any]:
+    """Slice AUROC/AP with intervals, paired share, and both broken down by lesion bins."""
+    positives, negatives = evaluation_rows(data.table)
+    rows = np.r_[positives, negatives]
+    y = np.r_[np.ones(len(positives)), np.zeros(len(negatives))].astype(int)
+    out = _metrics(y, scores[rows], n_bootstrap, seed)
+    out |= {
+        "n_lesioned": len(positives),
+        "n_lesion_free": len(negatives),
+        "paired": paired_share(data.table, scores, positives),
+    }
+    for name, bin_of in (
+        ("size", lambda d: size_bin(d["diameter_mm"])),
+        ("contrast", contrast_bin),
+    ):
+        bins: dict[str, list[int]] = {}
+        for i in positives:
+            bins.setdefault(bin_of(data.slice_lesion[i]), []).append(i)
+        out[f"by_{name}"] = {
+            key: {
+                "n": len(members),
+                "auroc": float(
+                    roc_auc_score(
+                        np.r_[np.ones(len(members)), np.zeros(len(negatives))],
+                        scores[np.r_[members, negatives]],
+                    )
+                ),
+                "paired": paired_share(data.table, scores, np.asarray(members)),
+            }
+            for key, members in sorted(bins.items())
+        }
+    return out
+
+
+def pixel_metrics(
+    data: HeadData, maps: np.ndarray, train_maps: np.ndarray, quantile: float
+) -> dict[str, Any]:
+    """AUPRC and Dice of per-pixel maps inside the brain of the copies' slices."""
+    rows = np.flatnonzero(data.table["copy"] >= 0)
+    brain = data.test_brain[rows, 0]
+    truth = data.test_lesion[rows, 0][brain]
+    values = maps[rows][brain]
+    threshold = float(np.quantile(train_maps[data.train_brain[:, 0]], quantile))
+    predicted = values > threshold
+    precision, recall, _ = precision_recall_curve(truth, values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dice_curve = np.nan_to_num(2 * precision * recall / (precision + recall))
+    return {
+        "auprc": float(average_precision_score(truth, values)),
+        "dice": float(2 * (predicted & truth).sum() / max(predicted.sum() + truth.sum(), 1)),
+        "threshold": threshold,
+        "best_dice_upper_bound": float(dice_curve.max()),
+        "lesion_pixel_share": float(truth.mean()),
+    }
+
+
+def intensity_maps(images: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Distance of each pixel from the healthy range ``[low, high]`` → ``(n, S, S)``."""
+    x = images[:, 0]
+    return np.maximum(low - x, 0) + np.maximum(x - high, 0)
+
+
+def _fit_scores(
+    detector: str, profile: SyntheticProfile, data: HeadData, seed: int
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]], float]:
+    """``{config: slice scores}``, ``{config: pixel metrics}`` and the fit seconds."""
+    if detector == BASELINE:
+        return {"default": data.table["foreground_fraction"].astype(np.float64)}, {}, 0.0
+    if detector == INTENSITY:
+        low, high = np.percentile(data.train_images[data.train_brain], [1, 99])
+        maps, train_maps = (
+            intensity_maps(data.test_images, low, high),
+            intensity_maps(data.train_images, low, high),
+        )
+        brain = data.test_brain[:, 0]
+        scores = (maps * brain).sum(axis=(1, 2)) / np.maximum(brain.sum(axis=(1, 2)), 1)
+        pixels = pixel_metrics(data, maps, train_maps, profile.healthy_quantile)
+        return {"default": scores}, {"default": {"intensity": pixels}}, 0.0
+    settings = {**profile.settings, "image_shape": (1, profile.image_size, profile.image_size)}
+    model = det.make_detector(detector, seed=seed, settings=settings)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning)
+        model.fit(det.prepare_inputs(detector, data.train_images))
+    fit_seconds = time.perf_counter() - start
+    X_test = det.prepare_inputs(detector, data.test_images)
+    if detector != "skanogan":
+        return {"default": det.score(detector, model, X_test)}, {}, fit_seconds
+    scores, pixels = {}, {}
+    residual = pixel_metrics(
+        data,
+        model.anomaly_map(data.test_images),
+        model.anomaly_map(data.train_images),
+        profile.healthy_quantile,
+    )
+    for score_type in profile.score_types:
+        model.set_params(score_type=score_type)
+        scores[score_type] = model.decision_function(data.test_images)
+        saliency = pixel_metrics(
+            data,
+            model.latent_saliency(data.test_images),
+            model.latent_saliency(data.train_images),
+            profile.healthy_quantile,
+        )
+        pixels[score_type] = {"residual": residual, "saliency": saliency}
+    return scores, pixels, fit_seconds
+
+
+def run_synthetic_profile(
+    profile: SyntheticProfile,
+    results: Path,
+    *,
+    data_home: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Run every cell of ``profile`` not yet in ``results``; returns the number of new records."""
+    done = {
+        cell_key(r["dataset"], r["fold"], r["detector"], r["config"], r["seed"])
+        for r in read_results(results)
+        if r.get("suite") == SUITE
+    }
+    folder = brain_mri_folder(data_home)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    drop_torn_tail(results)
+    env = environment()
+    written = 0
+    for head, _ in head_folds(profile.heads):
+        for seed in profile.seeds:
+            for detector in profile.detectors:
+                configs = profile.score_types if detector == "skanogan" else ("default",)
+                names = {c: c if c == "default" else f"default/{c}" for c in configs}
+                if all(
+                    cell_key("brain_mri_synthetic", head, detector, names[c], seed) in done
+                    for c in configs
+                ):
+                    continue
+                data = load_head_data(
+                    folder, head, profile.name, None if data_home is None else str(data_home)
+                )
+                scores, pixels, fit_seconds = _fit_scores(detector, profile, data, seed)
+                records = [
+                    {
+                        "suite": SUITE,
+                        "synthetic": True,
+                        "profile": profile.name,
+                        "dataset": "brain_mri_synthetic",
+                        "fold": head,
+                        "detector": detector,
+                        "config": names[config],
+                        "seed": seed,
+                        "slice": slice_metrics(data, values, profile.n_bootstrap, seed),
+                        "pixel": pixels.get(config),
+                        "fit_seconds": fit_seconds,
+                        "lesions": data.lesions,
+                        "lesion_params": dataclasses.asdict(profile.lesions),
+                        "lesion_seed": profile.lesion_seed,
+                        "scores": [round(float(v), 6) for v in values],
+                        "settings": profile.settings,
+                        "environment": env,
+                        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    }
+                    for config, values in scores.items()
+                ]
+                with results.open("a") as out:
+                    for record in records:
+                        out.write(json.dumps(record) + "\n")
+                    out.flush()
+                    os.fsync(out.fileno())
+                written += len(records)
+                for record in records:
+                    s = record["slice"]
+                    log(
+                        f"{SUITE} {head} seed {seed} {detector} {record['config']}: AUROC "
+                        f"{s['auroc']:.3f}, paired {s['paired']:.3f} ({fit_seconds:.0f}s fit)"
+                    )
+    return written

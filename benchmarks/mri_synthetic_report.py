@@ -1,0 +1,113 @@
+"""Markdown tables of the synthetic-lesion MRI suite (:mod:`benchmarks.mri_synthetic`).
+
+Every table says *synthetic*: the lesions are inserted by :mod:`benchmarks.lesions`, whose
+parameters are printed from the records. Means ± std are over the seeds of each cell; the
+slice-level bootstrap interval shown is the first seed's (slices resampled within each label).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from benchmarks.mri_synthetic import SUITE
+
+
+def _mean_std(values: list[float | None]) -> str:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def _row_name(record: dict[str, Any]) -> str:
+    if record["detector"] == "skanogan":
+        return f"skanogan {record['config'].split('/')[-1]}"
+    return record["detector"]
+
+
+def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
+    """The suite's section: slice-level table per head, pixel table, breakdowns."""
+    records = [r for r in records if r.get("suite") == SUITE]
+    lines = [f"## Brain MRI, synthetic lesions ({source})", ""]
+    if not records:
+        return [*lines, "No results yet: run `python -m benchmarks run --suite mri-synthetic`."]
+    first = records[0]
+    n_lesions = sum(len(copy) for copy in first["lesions"])
+    lines += [
+        "**Synthetic lesions** inserted into a held-out healthy head (leave one head out; "
+        "training on the templates and the other heads). Protocol: `benchmarks/mri_synthetic.py`;"
+        f" generator: `benchmarks/lesions.py`, parameters {first['lesion_params']}, lesion seed "
+        f"{first['lesion_seed']} ({len(first['lesions'])} lesioned copies per head, "
+        f"{n_lesions} lesions in the first head). Profile `{first['profile']}`, settings "
+        f"{first['settings']}. Slice AUROC: lesioned slices against lesion-free slices of the "
+        "same copy from the same axial range; paired: share of lesioned slices scored above "
+        "their unmodified original. Mean ± std over seeds.",
+        "",
+    ]
+    cells: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in records:
+        cells[(_row_name(record), record["fold"])].append(record)
+    heads = sorted({r["fold"] for r in records})
+    rows = sorted({name for name, _ in cells}, key=lambda n: (not n.startswith("skanogan"), n))
+    lines += [
+        "| detector | " + " | ".join(f"{h} AUROC | {h} paired" for h in heads) + " |",
+        "|---" * (1 + 2 * len(heads)) + "|",
+    ]
+    for name in rows:
+        values = []
+        for head in heads:
+            group = cells.get((name, head), [])
+            values.append(_mean_std([r["slice"]["auroc"] for r in group]))
+            values.append(_mean_std([r["slice"]["paired"] for r in group]))
+        lines.append(f"| {name} | " + " | ".join(values) + " |")
+
+    lines += [
+        "",
+        "Pixel level inside the brain (synthetic lesions): AUPRC of each map, Dice at the "
+        "threshold set on healthy training slices, and the best Dice over thresholds (an "
+        "upper bound: it looks at the lesion masks).",
+        "",
+        "| detector / map | head | AUPRC | Dice | best Dice (upper bound) |",
+        "|---|---|---|---|---|",
+    ]
+    for (name, head), group in sorted(cells.items()):
+        maps = group[0].get("pixel") or {}
+        for kind in maps:
+            values = [
+                _mean_std([r["pixel"][kind][key] for r in group])
+                for key in ("auprc", "dice", "best_dice_upper_bound")
+            ]
+            lines.append(f"| {name} / {kind} | {head} | " + " | ".join(values) + " |")
+
+    for axis in ("size", "contrast"):
+        lines += [
+            "",
+            f"Slice AUROC and paired share by lesion {axis} (the largest lesion of each slice; "
+            "all heads pooled as the mean of their cells; synthetic).",
+            "",
+        ]
+        bins = sorted({b for r in records for b in r["slice"][f"by_{axis}"]})
+        lines += [
+            "| detector | " + " | ".join(bins) + " |",
+            "|---" * (1 + len(bins)) + "|",
+        ]
+        for name in rows:
+            group = [r for (n, _), g in cells.items() if n == name for r in g]
+            entries = []
+            for b in bins:
+                found = [
+                    r["slice"][f"by_{axis}"][b] for r in group if b in r["slice"][f"by_{axis}"]
+                ]
+                auroc = _mean_std([f["auroc"] for f in found])
+                paired = _mean_std([f["paired"] for f in found])
+                n = sum(f["n"] for f in found)
+                entries.append(f"{auroc} / {paired} (n={n})")
+            lines.append(f"| {name} | " + " | ".join(entries) + " |")
+    env = first["environment"]
+    lines += ["", f"Environment: {env}."]
+    return lines

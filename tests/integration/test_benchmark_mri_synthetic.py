@@ -1,0 +1,136 @@
+"""The synthetic-lesion MRI suite: folds, slice and pixel metrics, and an end-to-end smoke run.
+
+The end-to-end test reads the project's shared brain MRI folder and is skipped when it is absent.
+"""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from benchmarks.mri import HEALTHY, TEMPLATES
+from benchmarks.mri_synthetic import (
+    SUITE,
+    SYNTHETIC_PROFILES,
+    HeadData,
+    evaluation_rows,
+    head_folds,
+    intensity_maps,
+    paired_share,
+    pixel_metrics,
+    run_synthetic_profile,
+)
+from benchmarks.mri_synthetic_report import render_synthetic
+from benchmarks.runner import read_results
+
+
+def test_every_healthy_head_is_held_out_once_and_never_trained_on():
+    folds = head_folds()
+    assert [head for head, _ in folds] == list(HEALTHY)
+    for head, train in folds:
+        assert head not in train and set(TEMPLATES) <= set(train)
+        assert set(train) == set(TEMPLATES) | set(HEALTHY) - {head}
+        assert "colin27_t1_brain" not in train  # Colin27 under another name
+
+
+def _table():
+    """Original (copy -1) and two copies of 6 slices; copy 0 has lesions in slices 2-3."""
+    copy = np.repeat([-1, 0, 1], 6)
+    k = np.tile(np.arange(6), 3)
+    voxels = np.zeros(18, int)
+    voxels[[6 + 2, 6 + 3]] = 50  # copy 0, slices 2 and 3
+    voxels[6 + 4] = 3  # a rim: neither positive nor negative
+    voxels[12 + 5] = 40  # copy 1, slice 5
+    return {
+        "copy": copy,
+        "slice_index": k,
+        "lesion_voxels": voxels,
+        "label": (voxels >= 10).astype(int),
+    }
+
+
+def test_negatives_are_lesion_free_slices_of_the_same_copy_and_axial_range():
+    positives, negatives = evaluation_rows(_table())
+    assert sorted(positives) == [8, 9, 17]
+    # copy 0: range 2..3 has no lesion-free slice; copy 1: range 5..5 neither; the original
+    # and the rim slice (copy 0, slice 4) never count.
+    assert list(negatives) == []
+    table = _table()
+    table["lesion_voxels"][6 + 3] = 0
+    table["label"][6 + 3] = 0
+    table["lesion_voxels"][6 + 4] = 30
+    table["label"][6 + 4] = 1
+    positives, negatives = evaluation_rows(table)
+    assert sorted(positives) == [8, 10, 17] and list(negatives) == [9]
+
+
+def test_paired_share_compares_each_lesioned_slice_with_its_original():
+    table = _table()
+    scores = np.zeros(18)
+    scores[:6] = np.arange(6)  # the original's slice k scores k
+    scores[8], scores[9], scores[17] = 5.0, 3.0, 1.0  # above, tie, below their originals
+    assert paired_share(table, scores, np.array([8, 9, 17])) == pytest.approx((1 + 0.5 + 0) / 3)
+
+
+def _head_data(n=4, size=8):
+    rng = np.random.default_rng(0)
+    test = rng.random((n, 1, size, size)).astype(np.float32)
+    lesion = np.zeros_like(test, dtype=bool)
+    lesion[1:, 0, 2:4, 2:4] = True
+    test[lesion] += 2.0  # bright lesions
+    table = {"copy": np.array([-1, *range(n - 1)])}
+    return HeadData(
+        train_images=rng.random((6, 1, size, size)).astype(np.float32),
+        train_brain=np.ones((6, 1, size, size), bool),
+        test_images=test,
+        test_brain=np.ones_like(lesion),
+        test_lesion=lesion,
+        table=table,
+        lesions=[],
+        slice_lesion=[],
+    )
+
+
+def test_pixel_metrics_of_the_intensity_baseline_find_bright_lesions():
+    data = _head_data()
+    low, high = np.percentile(data.train_images, [1, 99])
+    maps = intensity_maps(data.test_images, low, high)
+    metrics = pixel_metrics(data, maps, intensity_maps(data.train_images, low, high), 0.99)
+    assert metrics["auprc"] == pytest.approx(1.0)
+    assert metrics["dice"] > 0.8 and metrics["best_dice_upper_bound"] == pytest.approx(1.0)
+    # Only the copies' slices count (the original's row 0 is left out), inside the brain.
+    truth = data.test_lesion[1:, 0].ravel()
+    noise = np.random.default_rng(1).random(maps.shape)
+    train_noise = np.random.default_rng(2).random((6, 8, 8))
+    expected = average_precision_score(truth, noise[1:].ravel())
+    assert pixel_metrics(data, noise, train_noise, 0.99)["auprc"] == pytest.approx(expected)
+
+
+@pytest.mark.slow
+def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
+    """The smoke profile writes one synthetic record per cell, resumes, and renders."""
+    pytest.importorskip("nibabel", reason="the mri extra (nibabel) is absent")
+    profile = SYNTHETIC_PROFILES["smoke"]
+    results = tmp_path / "mri-synthetic-smoke.jsonl"
+    written = run_synthetic_profile(profile, results, data_home=shared_data_home, log=lambda _: 0)
+    records = read_results(results)
+    expected = len(profile.score_types) + len(profile.detectors) - 1
+    assert written == len(records) == expected
+    for record in records:
+        assert record["suite"] == SUITE and record["synthetic"] is True
+        assert record["fold"] == profile.heads[0]
+        s = record["slice"]
+        assert s["n_lesioned"] > 0 and s["n_lesion_free"] > 0
+        assert 0 <= s["auroc"] <= 1 and 0 <= s["paired"] <= 1
+        assert len(record["lesions"]) == profile.n_copies
+        assert record["lesion_params"] == dataclasses.asdict(profile.lesions)
+    by_detector = {r["detector"]: r for r in records}
+    assert set(by_detector["skanogan"]["pixel"]) == {"residual", "saliency"}
+    assert set(by_detector["intensity_threshold"]["pixel"]) == {"intensity"}
+    # Resuming writes nothing new; the report says "synthetic" and shows every detector.
+    assert run_synthetic_profile(profile, results, data_home=shared_data_home, log=print) == 0
+    text = "\n".join(render_synthetic(records, results.name))
+    assert "synthetic" in text.lower() and "intensity_threshold" in text
+    json.dumps(records)  # plain JSON all through
