@@ -14,8 +14,10 @@ Protocol (``python -m benchmarks run --suite mri-synthetic``). Every result of t
   choice is made on the reported lesions. Copies and original are cut into slices exactly as the
   training heads are (:func:`skanogan.mri.volumes_to_slices`).
 - *Slice level*, within each held-out head: lesioned slices (at least ``min_tumour_voxels``
-  lesion voxels) against lesion-free slices of the **same copy**, taken from the axial range of
-  that copy's lesioned slices, so slice position cannot tell them apart; AUROC and AP with
+  lesion voxels) against lesion-free slices of the **same lesioned copies of that head**, taken
+  from the axial range that the lesioned slices span, so that the slices compared come from one
+  volume and one range of positions (the ``foreground_fraction`` baseline shows how much
+  position still tells); AUROC and AP with
   bootstrap intervals (:func:`~benchmarks.mri.bootstrap_ci`). *Paired*: the share of lesioned
   slices scored above the same slice of the unmodified head (ties count one half). Both are
   broken down by the largest lesion in the slice: size bin and contrast bin
@@ -243,22 +245,19 @@ def load_head_data(
 def evaluation_rows(table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of the positives and of the negatives of the slice-level comparison.
 
-    Positives: slices of a copy with at least :data:`MIN_LESION_VOXELS` lesion voxels.
-    Negatives: slices of the same copy without any lesion voxel, inside the axial range of
-    that copy's positives. Slices with a few rim voxels are neither.
+    Positives: slices of a lesioned copy with at least :data:`MIN_LESION_VOXELS` lesion voxels.
+    Negatives: slices of the copies without any lesion voxel, inside the axial range that the
+    positives of all copies span (one copy's lesions often cover its whole range). Slices with
+    a few rim voxels are neither; the unmodified original is never among them.
     """
-    positives, negatives = [], []
-    for copy in np.unique(table["copy"][table["copy"] >= 0]):
-        rows = np.flatnonzero(table["copy"] == copy)
-        pos = rows[table["label"][rows] == 1]
-        if not len(pos):
-            continue
-        low, high = table["slice_index"][pos].min(), table["slice_index"][pos].max()
-        k = table["slice_index"][rows]
-        free = rows[(table["lesion_voxels"][rows] == 0) & (k >= low) & (k <= high)]
-        positives.append(pos)
-        negatives.append(free)
-    return np.concatenate(positives), np.concatenate(negatives)
+    is_copy = table["copy"] >= 0
+    positives = np.flatnonzero(is_copy & (table["label"] == 1))
+    if not len(positives):
+        return positives, positives
+    k = table["slice_index"]
+    low, high = k[positives].min(), k[positives].max()
+    negatives = np.flatnonzero(is_copy & (table["lesion_voxels"] == 0) & (k >= low) & (k <= high))
+    return positives, negatives
 
 
 def paired_share(table: dict[str, np.ndarray], scores: np.ndarray, rows: np.ndarray) -> float:
