@@ -34,7 +34,9 @@ Protocol (``python -m benchmarks run --suite mri-synthetic``). Every result of t
   brain), 3 seeds.
 
 One JSON line per (held-out head, detector, config, seed), with the resumable conventions of
-:mod:`benchmarks.runner`.
+:mod:`benchmarks.runner`; for the first seed, a montage of lesioned slices with skanogan's maps
+and the lesion contours (:func:`plot_montage`) goes beside the results file
+(``mri-synthetic-quick/<head>.png``).
 """
 
 from __future__ import annotations
@@ -341,10 +343,10 @@ def intensity_maps(images: np.ndarray, low: float, high: float) -> np.ndarray:
 
 def _fit_scores(
     detector: str, profile: SyntheticProfile, data: HeadData, seed: int
-) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]], float]:
-    """``{config: slice scores}``, ``{config: pixel metrics}`` and the fit seconds."""
+) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]], float, Any]:
+    """``{config: slice scores}``, ``{config: pixel metrics}``, the fit seconds, the model."""
     if detector == BASELINE:
-        return {"default": data.table["foreground_fraction"].astype(np.float64)}, {}, 0.0
+        return {"default": data.table["foreground_fraction"].astype(np.float64)}, {}, 0.0, None
     if detector == INTENSITY:
         low, high = np.percentile(data.train_images[data.train_brain], [1, 99])
         maps, train_maps = (
@@ -354,7 +356,7 @@ def _fit_scores(
         brain = data.test_brain[:, 0]
         scores = (maps * brain).sum(axis=(1, 2)) / np.maximum(brain.sum(axis=(1, 2)), 1)
         pixels = pixel_metrics(data, maps, train_maps, profile.healthy_quantile)
-        return {"default": scores}, {"default": {"intensity": pixels}}, 0.0
+        return {"default": scores}, {"default": {"intensity": pixels}}, 0.0, None
     settings = {**profile.settings, "image_shape": (1, profile.image_size, profile.image_size)}
     model = det.make_detector(detector, seed=seed, settings=settings)
     start = time.perf_counter()
@@ -364,7 +366,7 @@ def _fit_scores(
     fit_seconds = time.perf_counter() - start
     X_test = det.prepare_inputs(detector, data.test_images)
     if detector != "skanogan":
-        return {"default": det.score(detector, model, X_test)}, {}, fit_seconds
+        return {"default": det.score(detector, model, X_test)}, {}, fit_seconds, model
     scores, pixels = {}, {}
     residual = pixel_metrics(
         data,
@@ -382,7 +384,57 @@ def _fit_scores(
             profile.healthy_quantile,
         )
         pixels[score_type] = {"residual": residual, "saliency": saliency}
-    return scores, pixels, fit_seconds
+    model.set_params(score_type=profile.score_types[0])
+    return scores, pixels, fit_seconds, model
+
+
+def plot_montage(model: Any, data: HeadData, path: Path, *, title: str, n_slices: int = 6) -> Path:
+    """Lesioned slices (largest lesions first, one per lesion) with skanogan's residual and
+    saliency maps, lesion contours in red and the brain's in yellow, as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for i in np.argsort(-data.table["lesion_voxels"], kind="stable"):
+        lesion = data.slice_lesion[i]
+        if (
+            data.table["label"][i]
+            and data.table["copy"][i] >= 0
+            and lesion not in [data.slice_lesion[j] for j in rows]
+        ):
+            rows.append(int(i))
+        if len(rows) == n_slices:
+            break
+    images = data.test_images[rows]
+    maps = {"residual |x - x_rec|": model.anomaly_map(images)}
+    maps[f"saliency ({model.score_type})"] = model.latent_saliency(images)
+    fig, axes = plt.subplots(3, len(rows), figsize=(2.0 * len(rows), 6.4), squeeze=False)
+    for column, i in enumerate(rows):
+        lesion = data.slice_lesion[i]
+        panels = [
+            ("image", images[column, 0], "gray"),
+            *((k, v[column], "magma") for k, v in maps.items()),
+        ]
+        for row, (name, picture, cmap) in enumerate(panels):
+            ax = axes[row, column]
+            ax.imshow(picture.T, origin="lower", cmap=cmap)
+            ax.contour(data.test_lesion[i, 0].T, levels=[0.5], colors="red", linewidths=0.8)
+            ax.contour(data.test_brain[i, 0].T, levels=[0.5], colors="yellow", linewidths=0.5)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if column == 0:
+                ax.set_ylabel(name, fontsize=8)
+        axes[0, column].set_title(
+            f"{lesion['diameter_mm']:.0f} mm, {contrast_bin(lesion)}", fontsize=8
+        )
+    fig.suptitle(f"{title} (synthetic lesions)", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def run_synthetic_profile(
@@ -416,7 +468,10 @@ def run_synthetic_profile(
                 data = load_head_data(
                     folder, head, profile.name, None if data_home is None else str(data_home)
                 )
-                scores, pixels, fit_seconds = _fit_scores(detector, profile, data, seed)
+                scores, pixels, fit_seconds, model = _fit_scores(detector, profile, data, seed)
+                if detector == "skanogan" and seed == profile.seeds[0]:
+                    montage = results.with_suffix("") / f"{head}.png"
+                    plot_montage(model, data, montage, title=f"{head}, {profile.name}, seed {seed}")
                 records = [
                     {
                         "suite": SUITE,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -643,7 +644,16 @@ def write_report(
             sections.append("\n".join(render_mri(records, path.name)))
             continue
         if records and records[0].get("suite") == SYNTHETIC_SUITE:
-            sections.append("\n".join(render_synthetic(records, path.name)))
+            text = "\n".join(render_synthetic(records, path.name))
+            # The run's montages (lesioned slices, maps, contours) are copied beside the page.
+            montages = sorted(path.with_suffix("").glob("*.png"))
+            if plots and montages:
+                subfolder = folder / path.stem
+                subfolder.mkdir(parents=True, exist_ok=True)
+                for montage in montages:
+                    shutil.copyfile(montage, subfolder / montage.name)
+                    text += f"\n\n![{montage.stem}]({folder.name}/{path.stem}/{montage.name})"
+            sections.append(text)
             continue
         records = read_checked(path, legacy_paper_rows=legacy_paper_rows)
         is_paper = any(r["profile"] == "paper" for r in records)

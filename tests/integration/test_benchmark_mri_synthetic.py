@@ -23,6 +23,7 @@ from benchmarks.mri_synthetic import (
     run_synthetic_profile,
 )
 from benchmarks.mri_synthetic_report import render_synthetic
+from benchmarks.report import write_report
 from benchmarks.runner import read_results
 
 
@@ -124,8 +125,14 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     by_detector = {r["detector"]: r for r in records}
     assert set(by_detector["skanogan"]["pixel"]) == {"residual", "saliency"}
     assert set(by_detector["intensity_threshold"]["pixel"]) == {"intensity"}
+    assert (tmp_path / "mri-synthetic-smoke" / f"{profile.heads[0]}.png").stat().st_size > 0
     # Resuming writes nothing new; the report says "synthetic" and shows every detector.
     assert run_synthetic_profile(profile, results, data_home=shared_data_home, log=print) == 0
     text = "\n".join(render_synthetic(records, results.name))
     assert "synthetic" in text.lower() and "intensity_threshold" in text
+    page = write_report([results], tmp_path / "docs" / "benchmarks.md")
+    assert f"mri-synthetic-smoke/{profile.heads[0]}.png)" in page
+    assert (
+        tmp_path / "docs" / "benchmarks" / "mri-synthetic-smoke" / f"{profile.heads[0]}.png"
+    ).exists()
     json.dumps(records)  # plain JSON all through
