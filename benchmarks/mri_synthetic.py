@@ -88,6 +88,9 @@ class SyntheticProfile:
     score_types: tuple[str, ...] = ("residual_density", "latent_density", "latent", "image")
     healthy_quantile: float = 0.99
     n_bootstrap: int = 1000
+    #: ``"head"``: slices as ``volumes_to_slices`` cuts them by default (head mask, skull kept);
+    #: ``"brain"``: every volume skull-stripped with its brain mask, normalised inside the brain.
+    preprocessing: str = "head"
     description: str = ""
 
 
@@ -110,6 +113,26 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         settings={"epochs": 15},
         description="64 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise",
     ),
+    # Choices (preprocessing) are made on other lesions than the reported ones: lesion seed 1.
+    "select-head": SyntheticProfile(
+        name="select-head",
+        image_size=32,
+        seeds=(0,),
+        detectors=("skanogan", BASELINE, INTENSITY),
+        settings={"epochs": 15},
+        lesion_seed=1,
+        description="for choices only: lesion seed 1, seed 0, the quick profile's settings",
+    ),
+    "select-brain": SyntheticProfile(
+        name="select-brain",
+        image_size=32,
+        seeds=(0,),
+        detectors=("skanogan", BASELINE, INTENSITY),
+        settings={"epochs": 15},
+        lesion_seed=1,
+        preprocessing="brain",
+        description="for choices only: as select-head, every volume skull-stripped",
+    ),
     "smoke": SyntheticProfile(
         name="smoke",
         image_size=16,
@@ -123,6 +146,21 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         description="a wiring check, not a result: 16 px, 1 epoch, one head, one seed",
     ),
 }
+
+
+@dataclass(frozen=True)
+class SliceCut:
+    """What the slices of a fold depend on (hashable, so that they are cut once per head)."""
+
+    image_size: int
+    n_copies: int
+    lesion_seed: int
+    lesions: LesionParams
+    preprocessing: str
+
+    @classmethod
+    def of(cls, profile: SyntheticProfile) -> SliceCut:
+        return cls(**{f.name: getattr(profile, f.name) for f in dataclasses.fields(cls)})
 
 
 def head_folds(heads: tuple[str, ...] = tuple(HEALTHY)) -> list[tuple[str, tuple[str, ...]]]:
@@ -163,6 +201,11 @@ def _ras_mask(mask: np.ndarray, volume: Any) -> np.ndarray:
     return Volume.from_image(image).data > 0
 
 
+def _strip(volume: Any, brain: np.ndarray) -> Any:
+    """The volume with everything outside its brain mask set to 0 (skull stripping)."""
+    return dataclasses.replace(volume, data=np.where(brain, volume.data, 0.0).astype(np.float32))
+
+
 def _model_masks(slices: Any, masks: dict[str, np.ndarray]) -> np.ndarray:
     """Each volume's RAS+ mask through the geometry of its kept slices → (n, 1, S, S) bool."""
     ids, index = slices.table["volume_id"], slices.table["slice_index"]
@@ -175,13 +218,12 @@ def _model_masks(slices: Any, masks: dict[str, np.ndarray]) -> np.ndarray:
 
 @functools.lru_cache(maxsize=2)
 def load_head_data(
-    folder: Path, head: str, profile_name: str, data_home: str | None = None
+    folder: Path, head: str, cut: SliceCut, data_home: str | None = None
 ) -> HeadData:
-    """Cut the fold of ``head`` into slices, inserting the profile's lesions (cached)."""
+    """Cut the fold of ``head`` into slices, inserting ``cut``'s lesions (cached)."""
     from benchmarks.brain_masks import load_brain_mask
     from skanogan.mri import load_volume, volumes_to_slices
 
-    profile = SYNTHETIC_PROFILES[profile_name]
     (_, train_ids) = next(fold for fold in head_folds() if fold[0] == head)
     paths = {**HEALTHY, **TEMPLATES}
     train_volumes = [load_volume(folder / paths[v]) for v in train_ids]
@@ -189,27 +231,36 @@ def load_head_data(
         v: _ras_mask(load_brain_mask(v, data_home), volume)
         for v, volume in zip(train_ids, train_volumes, strict=True)
     }
+    stripped = cut.preprocessing == "brain"
+    if stripped:
+        train_volumes = [
+            _strip(v, brains[i]) for i, v in zip(train_ids, train_volumes, strict=True)
+        ]
     train = volumes_to_slices(
-        train_volumes, image_size=profile.image_size, volume_ids=list(train_ids)
+        train_volumes,
+        brain_masks=[brains[v] for v in train_ids] if stripped else None,
+        image_size=cut.image_size,
+        volume_ids=list(train_ids),
     )
 
     original = load_volume(folder / paths[head])
     brain = _ras_mask(load_brain_mask(head, data_home), original)
     head_index = list(HEALTHY).index(head)
     volumes, lesion_masks, ids, lesions = [original], [None], [head], []
-    for copy in range(profile.n_copies):
-        rng = np.random.default_rng([profile.lesion_seed, head_index, copy])
-        data, mask, drawn = insert_lesions(
-            original.data, brain, original.zooms, rng, profile.lesions
-        )
+    for copy in range(cut.n_copies):
+        rng = np.random.default_rng([cut.lesion_seed, head_index, copy])
+        data, mask, drawn = insert_lesions(original.data, brain, original.zooms, rng, cut.lesions)
         volumes.append(dataclasses.replace(original, data=data))
         lesion_masks.append(mask)
         ids.append(f"{head}#{copy}")
         lesions.append([lesion.as_dict() for lesion in drawn])
+    if stripped:
+        volumes = [_strip(volume, brain) for volume in volumes]
     test = volumes_to_slices(
         volumes,
         tumour_masks=lesion_masks,
-        image_size=profile.image_size,
+        brain_masks=[brain] * len(volumes) if stripped else None,
+        image_size=cut.image_size,
         min_tumour_voxels=MIN_LESION_VOXELS,
         volume_ids=ids,
     )
@@ -466,7 +517,10 @@ def run_synthetic_profile(
                 ):
                     continue
                 data = load_head_data(
-                    folder, head, profile.name, None if data_home is None else str(data_home)
+                    folder,
+                    head,
+                    SliceCut.of(profile),
+                    None if data_home is None else str(data_home),
                 )
                 scores, pixels, fit_seconds, model = _fit_scores(detector, profile, data, seed)
                 if detector == "skanogan" and seed == profile.seeds[0]:

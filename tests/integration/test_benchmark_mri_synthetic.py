@@ -136,3 +136,26 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
         tmp_path / "docs" / "benchmarks" / "mri-synthetic-smoke" / f"{profile.heads[0]}.png"
     ).exists()
     json.dumps(records)  # plain JSON all through
+
+
+@pytest.mark.slow
+def test_skull_stripped_preprocessing_keeps_only_the_brain(shared_data_home):
+    """With preprocessing="brain" the pixels outside the brain mask are the background."""
+    pytest.importorskip("nibabel", reason="the mri extra (nibabel) is absent")
+    from benchmarks.mri import brain_mri_folder
+    from benchmarks.mri_synthetic import SliceCut, load_head_data
+
+    profile = dataclasses.replace(SYNTHETIC_PROFILES["smoke"], preprocessing="brain")
+    data = load_head_data(
+        brain_mri_folder(shared_data_home), profile.heads[0], SliceCut.of(profile)
+    )
+    for images, brain in (
+        (data.train_images, data.train_brain),
+        (data.test_images, data.test_brain),
+    ):
+        # Only the rim next to the brain, where resampling blends it in, is not background.
+        outside = images[~brain]
+        assert np.mean(outside > 0.01) < 0.2 and np.median(outside) == 0.0  # 15 mm pixels here
+    assert (
+        data.test_lesion[data.test_lesion].size and not (data.test_lesion & ~data.test_brain).any()
+    )
