@@ -7,12 +7,13 @@ environment`) and a markdown file beside it (same stem, ``.md``) with one table 
 1. **Throughput.** For each image side and channel count of the profile, the estimator's default
    architecture (``base_channels=64, latent_dim=100``) at batch 64 on synthetic, seeded uint8
    images: training images/s and scoring images/s, FLOPs per image, the achieved GFLOP/s and its
-   ratio to the peak of a large float32 matmul (:func:`matmul_peak`) measured in the same run on
-   the same device, and peak host (and CUDA) memory.
+   ratio to the matmul peak (:func:`matmul_peak`) in the dtype the work ran in, measured in the
+   same run on the same device with the same threads, and peak host (and CUDA) memory.
 2. **Comparison.** skanogan, PyOD's AutoEncoder and DeepSVDD (training) and PyOD's AnoGAN
    (scoring by a latent search per sample), built as in the quality benchmark
    (:func:`~benchmarks.detectors.make_detector`), fitted and scored end to end on the
-   same images, so that the docs can state ratios.
+   same images, so that the docs can state ratios; skanogan's whole ``fit`` also gets its
+   counted FLOPs (:func:`fit_flops`) over the same seconds, and their ratio to the peak.
 3. **Memmap scaling.** Peak anonymous memory, peak RSS and seconds of ``decision_function`` on
    ``np.memmap`` inputs of growing ``n`` (created in a temporary folder and deleted afterwards),
    each ``n`` scored in a fresh process.
@@ -37,10 +38,14 @@ one warm-up call, input validation included. On CUDA every timed block starts an
 
 What FLOPs count. :func:`count_flops` uses ``torch.utils.flop_counter.FlopCounterMode``, which
 counts matrix products and convolutions (forward and backward; a multiply-add is 2 FLOPs) but
-not element-wise work (activations, BatchNorm, losses, Adam) or the rank term's SVD. Training
-FLOPs per image are those of one ``train_epoch`` step (G's forward and backward, then D's) over
-the batch size; scoring FLOPs per image those of one ``decision_function`` call on a batch over
-its size. Achieved GFLOP/s = FLOPs/image × images/s.
+not element-wise work (activations, BatchNorm, losses, Adam) or the rank term's SVD; a
+convolution counts only the multiply-adds of real elements, not those on zero padding (which
+FlopCounterMode's own formula includes: 12–21 % more for these networks, enough to put a rate
+above the peak). Training FLOPs per image are those of one ``train_epoch`` step (G's forward
+and backward, then D's) over the batch size; scoring FLOPs per image those of one
+``decision_function`` call on a batch over its size. Achieved GFLOP/s = FLOPs/image ×
+images/s; the fraction of peak divides it by the peak of the same dtype, measured with the
+same threads (``docs/speed.md``, "How FLOPs and the peak are measured").
 
 See Also
 --------
@@ -52,8 +57,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import gc
 import json
+import math
 import multiprocessing
 import shlex
 import sys
@@ -82,7 +89,9 @@ from skanogan.models.lran.train_step import train_epoch
 __all__ = [
     "SPEED_PROFILES",
     "SpeedProfile",
+    "compute_dtype",
     "count_flops",
+    "fit_flops",
     "matmul_peak",
     "run_speed",
 ]
@@ -93,8 +102,9 @@ class SpeedProfile:
     """What one ``python -m benchmarks run --suite speed --profile NAME`` measures.
 
     ``estimator`` holds extra :class:`~skanogan.LatentRegularizedGAN` parameters (empty: the
-    default architecture). ``matmul_side`` is the side of the square float32 matmul whose
-    GFLOP/s is the peak (``None``: 4096 on CUDA, 2048 on CPU). ``comparison_*`` configure part
+    default architecture). ``matmul_sides`` are the sides of the square matmuls whose best
+    GFLOP/s is the peak (``None``: :data:`PEAK_SIDES`), ``matmul_reps`` the timed products
+    of each side. ``comparison_*`` configure part
     2 (``comparison_epochs`` passes over ``comparison_n_train`` images, then scoring of
     ``comparison_n_score`` images). ``memmap_n`` are the sizes of part 3, scored by a model
     with ``scaling_estimator``'s parameters; ``linearity`` the ``(n, epochs)`` fits of part 4.
@@ -115,7 +125,7 @@ class SpeedProfile:
     linearity: tuple[tuple[int, int], ...] = ()
     batch_size: int = 64
     estimator: dict[str, Any] = dataclasses.field(default_factory=dict)
-    matmul_side: int | None = None
+    matmul_sides: tuple[int, ...] | None = None
     matmul_reps: int = 5
     comparison_shape: tuple[int, int, int] = (1, 32, 32)
     comparison_detectors: tuple[str, ...] = ("skanogan", "AutoEncoder", "DeepSVDD", "AnoGAN")
@@ -171,18 +181,110 @@ SPEED_PROFILES: dict[str, SpeedProfile] = {
 # ---------------------------------------------------------------------------- measuring
 
 
-def count_flops(fn: Callable[[], Any]) -> int:
+def _expand(value: Any, n: int) -> list[int]:
+    values = [int(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return values * n if len(values) == 1 else values
+
+
+def _valid_taps(
+    positions: int, kernel: int, stride: int, padding: int, dilation: int, bound: int
+) -> int:
+    """Pairs ``(a < positions, j < kernel)`` with ``0 <= a*stride - padding + j*dilation <
+    bound``: along one dimension, the kernel taps that meet a real (not padding) element."""
+    return sum(
+        1
+        for a in range(positions)
+        for j in range(kernel)
+        if 0 <= a * stride - padding + j * dilation < bound
+    )
+
+
+def _conv_macs(
+    x_shape: Any,
+    w_shape: Any,
+    out_shape: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    transposed: bool,
+) -> int:
+    """Multiply-adds of a convolution whose two operands are both real elements.
+
+    A regular convolution pairs each output position with the kernel taps that land inside the
+    input; a transposed one pairs each input position with the taps that land inside the
+    (cropped) output. Taps on zero padding, and outputs a transposed convolution computes only
+    to crop them, are left out. Weights are ``(C_out, C_in / groups, k...)`` (regular) or
+    ``(C_in, C_out / groups, k...)`` (transposed): ``N * w[0] * w[1]`` channel pairs either way.
+    """
+    spatial = len(x_shape) - 2
+    stride, padding, dilation = (_expand(v, spatial) for v in (stride, padding, dilation))
+    taps = 1
+    for d in range(spatial):
+        x, out, k = x_shape[2 + d], out_shape[2 + d], w_shape[2 + d]
+        positions, bound = (x, out) if transposed else (out, x)
+        taps *= _valid_taps(positions, k, stride[d], padding[d], dilation[d], bound)
+    return x_shape[0] * w_shape[0] * w_shape[1] * taps
+
+
+def _conv_flop(
+    x_shape, w_shape, _bias, stride, padding, dilation, transposed, *args, out_shape=None, **kwargs
+) -> int:
+    return 2 * _conv_macs(x_shape, w_shape, out_shape, stride, padding, dilation, transposed)
+
+
+def _conv_backward_flop(
+    grad_out_shape,
+    x_shape,
+    w_shape,
+    _bias,
+    stride,
+    padding,
+    dilation,
+    transposed,
+    _output_padding,
+    _groups,
+    output_mask,
+    out_shape=None,
+    **kwargs,
+) -> int:
+    """The input's and the weight's gradients each pair the same elements as the forward."""
+    forward = _conv_macs(x_shape, w_shape, grad_out_shape, stride, padding, dilation, transposed)
+    return 2 * forward * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
+
+
+#: FlopCounterMode's formulas replaced by :func:`count_flops`: convolutions without padding.
+_UNPADDED_CONVOLUTIONS = {
+    torch.ops.aten.convolution: _conv_flop,
+    torch.ops.aten._convolution: _conv_flop,
+    torch.ops.aten.convolution_backward: _conv_backward_flop,
+}
+
+
+def count_flops(fn: Callable[[], Any], *, padding: bool = False) -> int:
     """FLOPs of the matrix products and convolutions run by ``fn()`` (forward and backward).
 
     Counted by ``torch.utils.flop_counter.FlopCounterMode``: a multiply-add is 2 FLOPs;
-    element-wise operations, normalisation and optimizer updates are not counted.
+    element-wise operations, normalisation and optimizer updates are not counted. A
+    convolution counts only the multiply-adds whose two operands are real elements
+    (:func:`_conv_macs`): FlopCounterMode's own formula (``padding=True``) also counts every
+    kernel tap on zero padding and, for a transposed convolution, the border outputs computed
+    only to be cropped. Those products need not be executed (oneDNN skips them), and at the
+    8×8 and 4×4 maps of these networks they are 12 % and 23 % of a layer's taps, so counting
+    them can put the achieved rate above the machine's peak. Where no padding is involved the two
+    counts agree.
 
     Examples
     --------
     >>> count_flops(lambda: torch.nn.Linear(3, 5)(torch.ones(2, 3)))  # 2 * 2 * 3 * 5
     60
+    >>> conv = torch.nn.Conv2d(1, 1, kernel_size=3, padding=1, bias=False)
+    >>> x = torch.ones(1, 1, 4, 4)
+    >>> count_flops(lambda: conv(x)), count_flops(lambda: conv(x), padding=True)  # 2·10², 2·12²
+    (200, 288)
     """
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(
+        display=False, custom_mapping=None if padding else _UNPADDED_CONVOLUTIONS
+    )
     with counter:
         fn()
     return int(counter.get_total_flops())
@@ -202,25 +304,79 @@ def _timed(fn: Callable[[], Any], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def matmul_peak(device: torch.device, side: int | None = None, reps: int = 5) -> dict[str, Any]:
-    """GFLOP/s of a ``side`` × ``side`` float32 matmul on ``device``: best of ``reps`` after 2
-    warm-up products (``side=None``: 4096 on CUDA, 2048 elsewhere)."""
-    side = side or (4096 if device.type == "cuda" else 2048)
+#: Sides of the square products :func:`matmul_peak` tries, smallest first, per device type.
+PEAK_SIDES = {"cuda": (2048, 4096, 8192), "cpu": (512, 1024, 2048, 4096)}
+
+
+def matmul_peak(
+    device: torch.device,
+    *,
+    dtype: torch.dtype = torch.float32,
+    sides: tuple[int, ...] | None = None,
+    reps: int = 5,
+    warmup: int = 2,
+    threads: int | None = None,
+    max_product_seconds: float = 1.0,
+) -> dict[str, Any]:
+    """The peak GFLOP/s of square ``dtype`` matmuls on ``device``, run with ``threads`` threads.
+
+    For each side (:data:`PEAK_SIDES` of the device type unless given), smallest first:
+    ``warmup`` products, then ``reps`` timed ones; the peak is the best rate over every side
+    and repetition (``median_gflops``: the median repetition of that side). A side is skipped,
+    with every larger one, when its product would take over ``max_product_seconds`` (8× the
+    best time of the side before): emulated bfloat16 runs at a few GFLOP/s. ``threads``
+    (default: the current count) is set for the measurement and restored afterwards: the peak
+    must use the threads the timed run uses.
+    """
+    sides = tuple(sorted(sides or PEAK_SIDES.get(device.type, PEAK_SIDES["cpu"])))
+    previous = torch.get_num_threads()
+    threads = threads or previous
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(side, side, generator=generator).to(device)
-    b = torch.randn(side, side, generator=generator).to(device)
-    out = torch.empty(side, side, device=device)
-    for _ in range(2):
-        torch.mm(a, b, out=out)
-    seconds = [_timed(lambda: torch.mm(a, b, out=out), device) for _ in range(reps)]
-    flops = 2 * side**3
+    per_side: list[dict[str, Any]] = []
+    skipped: list[int] = []
+    torch.set_num_threads(threads)
+    try:
+        for side in sides:
+            if per_side and per_side[-1]["best_seconds"] * (side / per_side[-1]["side"]) ** 3 > (
+                max_product_seconds
+            ):
+                skipped = [s for s in sides if s >= side]
+                break
+            a = torch.randn(side, side, generator=generator).to(device, dtype)
+            b = torch.randn(side, side, generator=generator).to(device, dtype)
+            out = torch.empty(side, side, device=device, dtype=dtype)
+            product = functools.partial(torch.mm, a, b, out=out)
+            for _ in range(warmup):
+                product()
+            seconds = [_timed(product, device) for _ in range(reps)]
+            flops = 2 * side**3
+            per_side.append(
+                {
+                    "side": side,
+                    "best_seconds": min(seconds),
+                    "gflops": flops / min(seconds) / 1e9,
+                    "median_gflops": flops / float(np.median(seconds)) / 1e9,
+                }
+            )
+    finally:
+        torch.set_num_threads(previous)
+    best = max(per_side, key=lambda row: row["gflops"])
     return {
-        "side": side,
+        "dtype": str(dtype).removeprefix("torch."),
+        "threads": threads,
         "reps": reps,
-        "best_seconds": min(seconds),
-        "gflops": flops / min(seconds) / 1e9,
-        "median_gflops": flops / float(np.median(seconds)) / 1e9,
+        "warmup": warmup,
+        "sides": [row["side"] for row in per_side],
+        "skipped_sides": skipped,
+        "per_side": per_side,
+        **best,
     }
+
+
+def compute_dtype(model: LatentRegularizedGAN) -> torch.dtype:
+    """The dtype the fitted ``model``'s convolutions and matmuls run in: its autocast dtype,
+    else its networks' dtype; the peak of the same dtype is the one to compare with."""
+    return model.amp_dtype_ or model._dtype
 
 
 def _images(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -245,13 +401,32 @@ def _training_batches(
         yield model._to_network(model._scaled(samples.read(selection)))
 
 
+PeakOf = Callable[[torch.dtype], dict[str, Any]]
+
+
+def _fractions(gflops: dict[str, float], dtype: torch.dtype, peak_of: PeakOf) -> dict[str, Any]:
+    """Each ``{part}_gflops`` over the peak of the dtype the work ran in (and, for a dtype
+    other than float32, over the float32 peak too)."""
+    row: dict[str, Any] = {
+        "compute_dtype": str(dtype).removeprefix("torch."),
+        "peak_gflops": peak_of(dtype)["gflops"],
+    }
+    for key, value in gflops.items():
+        part = key.removesuffix("_gflops")
+        row[f"{part}_fraction_of_peak"] = value / row["peak_gflops"]
+        if dtype != torch.float32:
+            row[f"{part}_fraction_of_float32_peak"] = value / peak_of(torch.float32)["gflops"]
+    return row
+
+
 def _throughput(
-    profile: SpeedProfile, side: int, channels: int, peak_gflops: float, compile: bool = False
+    profile: SpeedProfile, side: int, channels: int, peak_of: PeakOf, compile: bool = False
 ) -> dict[str, Any]:
     """Part 1 for one image shape: training and scoring images/s, FLOPs, memory.
 
     With ``compile``, the estimator's ``compile=True`` networks; the warm-up steps and calls
-    compile them, outside the timed blocks.
+    compile them, outside the timed blocks. ``peak_of(dtype)`` is the run's matmul peak in
+    that dtype (:func:`matmul_peak`, measured with the threads used here).
     """
     rng = np.random.default_rng(profile.seed)
     batch = profile.batch_size
@@ -281,15 +456,26 @@ def _throughput(
         )
         model.decision_function(X_score[: model.eval_batch_size])
         score_s = _timed(lambda: model.decision_function(X_score), device)
+    threads = torch.get_num_threads()
     # The same arithmetic with or without compile; FlopCounterMode counts the plain modules.
+    # Both counts are of the very work timed above: one training step of the same batch size
+    # (what each timed step runs), one decision_function call (per image; linear in n).
     model.set_params(compile=False)
     nets = model.networks_
-    train_flops = (
-        count_flops(lambda: train_epoch(nets, model.optimizers_, batches(0, 1), config)) / batch
-    )
-    score_flops = count_flops(lambda: model.decision_function(X_score[:batch])) / batch
+    counted = {}
+    for padding in (False, True):
+        step = count_flops(
+            lambda: train_epoch(nets, model.optimizers_, batches(0, 1), config), padding=padding
+        )
+        score = count_flops(lambda: model.decision_function(X_score[:batch]), padding=padding)
+        counted[padding] = (step / batch, score / batch)
+    (train_flops, score_flops), (train_padded, score_padded) = counted[False], counted[True]
     train_rate = profile.train_steps * batch / train_s
     score_rate = profile.score_images / score_s
+    gflops = {
+        "train_gflops": train_flops * train_rate / 1e9,
+        "score_gflops": score_flops * score_rate / 1e9,
+    }
     return {
         "image_size": side,
         "channels": channels,
@@ -301,14 +487,86 @@ def _throughput(
         "score_images": profile.score_images,
         "score_seconds": score_s,
         "score_images_per_s": score_rate,
+        "threads": threads,
         "train_gflop_per_image": train_flops / 1e9,
         "score_gflop_per_image": score_flops / 1e9,
-        "train_gflops": train_flops * train_rate / 1e9,
-        "score_gflops": score_flops * score_rate / 1e9,
-        "train_fraction_of_peak": train_flops * train_rate / 1e9 / peak_gflops,
-        "score_fraction_of_peak": score_flops * score_rate / 1e9 / peak_gflops,
+        "train_gflop_per_image_with_padding": train_padded / 1e9,
+        "score_gflop_per_image_with_padding": score_padded / 1e9,
+        **gflops,
+        **_fractions(gflops, compute_dtype(model), peak_of),
         "peak_host_mib": round(memory.host_mib, 1),
         "peak_device_mib": memory.device_mib,
+    }
+
+
+def _by_batch_size(sizes: list[int], count_at: Callable[[int], int]) -> int:
+    """``count_at(size)`` summed over batches of these ``sizes``, counted once per size."""
+    return sum(sizes.count(size) * count_at(size) for size in set(sizes))
+
+
+def _batch_sizes(n: int, size: int) -> list[int]:
+    return [min(size, n - start) for start in range(0, n, size)]
+
+
+def fit_flops(model: LatentRegularizedGAN, X: Any) -> dict[str, int] | None:
+    """Counted FLOPs (:func:`count_flops`) of the ``model.fit(X)`` that fitted ``model``, by part.
+
+    ``training``: every training step of every epoch, each counted at its own batch size (the
+    batches of :class:`~skanogan.training.Batches`: a last batch of one is not trained on).
+    ``training_codes``: the pass over the training rows whose codes the densities are fitted
+    on. ``scoring``: the pass that scores every row (training and validation) for the
+    threshold and the score scaler. Nothing else in ``fit`` runs a matrix product or a
+    convolution (building the networks, the rollback snapshots, the density fits in NumPy).
+    The counts run on a copy of ``model``, which is left as it is. ``None`` when ``fit``
+    restarted D: a restart retries part of an epoch, which the history does not record.
+    """
+    from skanogan.training import Batches
+
+    if any(record["d_restarts"] for record in model.history_):
+        return None
+    clone = copy.deepcopy(model).set_params(compile=False)
+    samples = validate_samples(clone, X, reset=False)
+    n = len(samples)
+    n_val = math.ceil(clone.validation_fraction * n) if clone.validation_fraction else 0
+    n_train = n - n_val
+    batches = Batches(n_train, clone.batch_size)
+    step_sizes = [len(rows) for rows in batches.rows(np.arange(n_train))]
+    nets, config = clone.networks_, clone._train_config()
+    rows_of = {size: np.arange(size) for size in step_sizes}
+
+    def step(size: int) -> int:
+        data = _training_batches(clone, samples, [rows_of[size]])
+        return count_flops(lambda: train_epoch(nets, clone.optimizers_, data, config))
+
+    def reconstruct(size: int) -> int:
+        return count_flops(lambda: clone.reconstruct(X[:size]))
+
+    def score(size: int) -> int:
+        return count_flops(lambda: clone.decision_function(X[:size]))
+
+    eval_size = clone.eval_batch_size
+    return {
+        "training": len(model.history_) * _by_batch_size(step_sizes, step),
+        "training_codes": _by_batch_size(_batch_sizes(n_train, eval_size), reconstruct),
+        "scoring": _by_batch_size(_batch_sizes(n, eval_size), score),
+    }
+
+
+def _fit_rate(
+    model: LatentRegularizedGAN, X: Any, fit_seconds: float, peak_of: PeakOf
+) -> dict[str, Any]:
+    """The counted FLOPs of ``model.fit(X)`` (by part) over its ``fit_seconds``, and the
+    ratio to the peak: numerator and denominator cover the same work."""
+    parts = fit_flops(model, X)
+    if parts is None:
+        return {"fit_gflop": None}
+    gflops = {"fit_gflops": sum(parts.values()) / 1e9 / fit_seconds}
+    return {
+        "fit_gflop": sum(parts.values()) / 1e9,
+        "fit_gflop_parts": {part: flops / 1e9 for part, flops in parts.items()},
+        "threads": torch.get_num_threads(),
+        **gflops,
+        **_fractions(gflops, compute_dtype(model), peak_of),
     }
 
 
@@ -317,8 +575,14 @@ def _comparison(
     models: dict[str, Any],
     device: torch.device,
     log: Callable[[str], None],
+    peak_of: PeakOf | None = None,
 ) -> list[dict[str, Any]]:
-    """Part 2: every detector fitted and scored end to end on the same images."""
+    """Part 2: every detector fitted and scored end to end on the same images.
+
+    skanogan's row also has the counted FLOPs of its whole ``fit`` (:func:`fit_flops`: the
+    training steps and both passes over the training set), over the same ``fit_seconds``, and
+    their ratio to the peak (``peak_of``) of the dtype it computed in.
+    """
     rng = np.random.default_rng(profile.seed)
     X_train = _images(rng, profile.comparison_n_train, profile.comparison_shape)
     X_score = _images(rng, profile.comparison_n_score, profile.comparison_shape)
@@ -346,6 +610,8 @@ def _comparison(
                 "peak_device_mib": memory.device_mib,
             }
         )
+        if name == "skanogan" and peak_of is not None:
+            rows[-1].update(_fit_rate(model, train, fit_s, peak_of))
         log(f"comparison {name}: fit {fit_s:.2f} s, score {score_s:.2f} s")
     reference = rows[0]
     for row in rows:
@@ -662,14 +928,37 @@ def run_speed(
         "environment": environment(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    matmul = matmul_peak(device, profile.matmul_side, profile.matmul_reps)
-    record["matmul"] = matmul
-    log(f"float32 matmul {matmul['side']}: {matmul['gflops']:.3g} GFLOP/s on {device}")
+    # Every timed part runs with these threads; so does every peak (measured once per dtype).
+    threads = torch.get_num_threads()
+    record["threads"] = threads
+    peaks: dict[str, dict[str, Any]] = {}
+
+    def peak_of(dtype: torch.dtype) -> dict[str, Any]:
+        name = str(dtype).removeprefix("torch.")
+        if name not in peaks:
+            peaks[name] = matmul_peak(
+                device,
+                dtype=dtype,
+                sides=profile.matmul_sides,
+                reps=profile.matmul_reps,
+                threads=threads,
+            )
+            peak = peaks[name]
+            log(
+                f"{name} matmul peak: {peak['gflops']:.3g} GFLOP/s ({peak['side']}x"
+                f"{peak['side']}, {threads} threads) on {device}"
+            )
+        return peaks[name]
+
+    record["matmul"] = peak_of(torch.float32)
+    if amp_dtype is not None:
+        record["matmul_amp"] = peak_of(amp_dtype)
+    record["peaks"] = peaks
     record["throughput"] = []
     shapes = [(side, channels, False) for side in profile.sizes for channels in profile.channels]
     shapes += [(side, channels, True) for channels, side in profile.compile_shapes]
     for side, channels, compile in shapes:
-        row = _throughput(profile, side, channels, matmul["gflops"], compile)
+        row = _throughput(profile, side, channels, peak_of, compile)
         record["throughput"].append(row)
         label = f"{side} px x{channels}{' compiled' if compile else ''}"
         log(
@@ -687,7 +976,7 @@ def run_speed(
         f"channels_last: training {record['memory_format']['train_speedup']:.2f}x, scoring "
         f"{record['memory_format']['score_speedup']:.2f}x the contiguous layout's speed"
     )
-    record["comparison"] = _comparison(profile, models, device, log)
+    record["comparison"] = _comparison(profile, models, device, log, peak_of)
     record["memmap"] = _memmap_scaling(profile, log)
     record["linearity"] = _linearity(profile, device, log)
     record["total_seconds"] = time.perf_counter() - started

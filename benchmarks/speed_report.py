@@ -82,9 +82,37 @@ def _memory(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _peaks(record: dict[str, Any]) -> str:
+    """The run's matmul peaks: dtype, best side, rate, threads (older records: float32 only)."""
+    peaks = record.get("peaks") or {"float32": record["matmul"]}
+    parts = []
+    for name, peak in peaks.items():
+        sides = "/".join(str(side) for side in peak.get("sides", [peak["side"]]))
+        threads = f", {peak['threads']} threads" if "threads" in peak else ""
+        parts.append(
+            f"{name} matmul {peak['gflops']:,.3g} GFLOP/s (best of {peak['reps']} per side over "
+            f"sides {sides}, at {peak['side']}{threads})"
+        )
+    return "; ".join(parts)
+
+
+def _fit_rate(comparison: list[dict[str, Any]]) -> list[str]:
+    """skanogan's counted FLOPs of its whole fit over its fit seconds, where recorded."""
+    row = next((r for r in comparison if r["detector"] == "skanogan" and r.get("fit_gflop")), None)
+    if row is None:
+        return []
+    parts = ", ".join(f"{name} {value:,.1f}" for name, value in row["fit_gflop_parts"].items())
+    return [
+        "",
+        f"skanogan's `fit` counted {row['fit_gflop']:,.1f} GFLOP ({parts}) in "
+        f"{row['fit_seconds']:.2f} s: {row['fit_gflops']:,.1f} GFLOP/s, "
+        f"{row['fit_fraction_of_peak']:.0%} of the {row['compute_dtype']} matmul peak.",
+    ]
+
+
 def render_markdown(record: dict[str, Any]) -> str:
     """The markdown tables of a :func:`run_speed` record, hardware and versions first."""
-    env, matmul = record["environment"], record["matmul"]
+    env = record["environment"]
     versions = ", ".join(
         f"{name} {env[name]}"
         for name in ("python", "torch", "numpy", "scikit-learn", "pyod", "skanogan")
@@ -100,14 +128,19 @@ def render_markdown(record: dict[str, Any]) -> str:
         f"- Device: {record['device']}{gpu}{amp}; CPU: {env['cpu']}, {env['cpu_count']} "
         f"cores, {env['torch_threads']} torch threads",
         f"- Versions: {versions}",
-        f"- Peak: float32 matmul {matmul['side']}×{matmul['side']}, "
-        f"{matmul['gflops']:,.3g} GFLOP/s (best of {matmul['reps']})",
+        f"- Peak: {_peaks(record)}",
         "",
         "## Throughput",
         "",
         "Default architecture, batch 64, synthetic uint8 images. FLOPs: matrix products and "
-        "convolutions (FlopCounterMode), forward and backward for training. % of peak = "
-        "achieved GFLOP/s / the float32 matmul peak above.",
+        "convolutions (FlopCounterMode), forward and backward for training, "
+        + (
+            "convolutions without the multiply-adds on zero padding. "
+            if "train_gflop_per_image_with_padding" in record["throughput"][0]
+            else "padding included (records before issue 16; remeasure). "
+        )
+        + "% of peak = achieved GFLOP/s / the same run's matmul peak in the dtype the work ran "
+        "in, measured with the same threads.",
         "",
         *_table(_memory(record["throughput"]), _THROUGHPUT),
     ]
@@ -125,6 +158,7 @@ def render_markdown(record: dict[str, Any]) -> str:
             f"Ratios are to {first['detector']}.",
             "",
             *_table(_memory(comparison), _COMPARISON),
+            *_fit_rate(comparison),
         ]
     step = record.get("profile_step")
     if step:

@@ -6,13 +6,22 @@ No timing assertions: speed belongs in the benchmark's results, not in tests.
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 import torch
 
 from benchmarks import speed
 from benchmarks.__main__ import main
-from benchmarks.speed import SpeedProfile, count_flops, run_speed
+from benchmarks.speed import (
+    SpeedProfile,
+    compute_dtype,
+    count_flops,
+    fit_flops,
+    matmul_peak,
+    run_speed,
+)
 from benchmarks.speed_report import render_markdown
+from skanogan import LatentRegularizedGAN
 
 pytest.importorskip("pyod")
 
@@ -30,7 +39,7 @@ TINY = SpeedProfile(
     linearity=((32, 1), (64, 1), (32, 2)),
     batch_size=16,
     estimator={"base_channels": 4, "latent_dim": 4},
-    matmul_side=64,
+    matmul_sides=(32, 64),
     matmul_reps=2,
     comparison_shape=(1, 16, 16),
     anogan_iterations=2,
@@ -135,8 +144,129 @@ def test_count_flops_matches_hand_count():
     assert count_flops(lambda: conv(x)) == 2 * (1 * 4 * 4 * 4) * 2 * 3 * 3
     # Backward doubles the forward for a layer whose input needs no gradient... plus the
     # input's gradient when it does: 3× the forward in all.
+    assert count_flops(lambda: conv(x).sum().backward()) == 2 * 2 * 64 * 2 * 9
     x.requires_grad_(True)
     assert count_flops(lambda: conv(x).sum().backward()) == 3 * 2 * 64 * 2 * 9
+    # Without padding, the same count as FlopCounterMode's own formulas.
+    assert count_flops(lambda: conv(x).sum().backward(), padding=True) == 3 * 2 * 64 * 2 * 9
+
+
+def test_count_flops_leaves_out_padding():
+    """Kernel taps on zero padding, and the outputs a transposed convolution crops, are not
+    counted (FlopCounterMode counts them: the old count, which put a rate above the peak).
+
+    Along one dimension of a k=4, stride-2, padding-1 convolution with 4 outputs, 14 of the
+    16 (output, tap) pairs meet the input: the first output's first tap and the last output's
+    last tap fall on padding. Its transposed twin (4 inputs to 8 outputs) pairs the same 14.
+    """
+    conv = torch.nn.Conv2d(2, 3, kernel_size=4, stride=2, padding=1, bias=False)
+    x = torch.ones(5, 2, 8, 8)
+    assert conv(x).shape[-2:] == (4, 4)
+    assert count_flops(lambda: conv(x)) == 2 * 5 * 3 * 2 * 14**2
+    assert count_flops(lambda: conv(x), padding=True) == 2 * 5 * 3 * 2 * 16**2
+    up = torch.nn.ConvTranspose2d(3, 2, kernel_size=4, stride=2, padding=1, bias=False)
+    z = torch.ones(5, 3, 4, 4)
+    assert up(z).shape[-2:] == (8, 8)
+    assert count_flops(lambda: up(z)) == 2 * 5 * 3 * 2 * 14**2
+    assert count_flops(lambda: up(z), padding=True) == 2 * 5 * 3 * 2 * 16**2
+    # A 3×3 "same" convolution on 4×4: 10 of 12 pairs per dimension; backward pairs the same
+    # elements for the input's gradient and for the weight's.
+    same = torch.nn.Conv2d(1, 1, kernel_size=3, padding=1, bias=False)
+    y = torch.ones(1, 1, 4, 4, requires_grad=True)
+    assert count_flops(lambda: same(y)) == 2 * 10**2
+    assert count_flops(lambda: same(y).sum().backward()) == 3 * 2 * 10**2
+
+
+def test_fit_flops_equal_a_counted_fit():
+    """fit_flops's parts add up to FlopCounterMode's count of the whole fit: the training
+    steps (a last batch of 5, and a last batch of one left out), the codes pass over the
+    training rows and the scoring pass over every row, with validation rows held out."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(42, 1, 16, 16), dtype=np.uint8)
+    params = dict(
+        base_channels=4,
+        latent_dim=4,
+        batch_size=8,
+        eval_batch_size=16,
+        epochs=2,
+        validation_fraction=0.2,  # 9 validation rows, 33 training rows: 8+8+8+8 (+1 left out)
+        random_state=0,
+    )
+    counted = count_flops(lambda: LatentRegularizedGAN(**params).fit(X))
+    model = LatentRegularizedGAN(**params).fit(X)
+    parts = fit_flops(model, X)
+    assert set(parts) == {"training", "training_codes", "scoring"}
+    assert min(parts.values()) > 0
+    assert sum(parts.values()) == counted
+    X_odd = X[:38]  # 8 validation rows, 30 training rows: 8+8+8+6
+    counted = count_flops(lambda: LatentRegularizedGAN(**params).fit(X_odd))
+    assert sum(fit_flops(LatentRegularizedGAN(**params).fit(X_odd), X_odd).values()) == counted
+
+
+def test_matmul_peak_runs_with_the_given_threads(monkeypatch):
+    """Every timed product runs with the run's thread count (here 2, while the test process
+    uses 1), which is restored afterwards; the peak is the best over sides and repetitions."""
+    seen = []
+    timed = speed._timed
+
+    def spy(fn, device):
+        seen.append(torch.get_num_threads())
+        return timed(fn, device)
+
+    monkeypatch.setattr(speed, "_timed", spy)
+    peak = matmul_peak(torch.device("cpu"), sides=(64, 32), reps=3, threads=2)
+    assert seen == [2] * 6 and torch.get_num_threads() == 1
+    assert peak["threads"] == 2 and peak["dtype"] == "float32" and peak["sides"] == [32, 64]
+    assert peak["gflops"] == max(row["gflops"] for row in peak["per_side"])
+
+
+def test_matmul_peak_in_bfloat16_and_skipping_slow_sides():
+    """A bfloat16 peak multiplies bfloat16 matrices; a side whose product would take too long
+    (8× the side before per doubling) is skipped with every larger one."""
+    peak = matmul_peak(torch.device("cpu"), dtype=torch.bfloat16, sides=(16, 32), reps=2)
+    assert peak["dtype"] == "bfloat16" and peak["gflops"] > 0
+    slow = matmul_peak(torch.device("cpu"), sides=(16, 32, 64), reps=1, max_product_seconds=0)
+    assert slow["sides"] == [16] and slow["skipped_sides"] == [32, 64]
+
+
+def test_fraction_is_of_the_peak_of_the_compute_dtype():
+    """Under bfloat16 autocast the rate is compared with the bfloat16 peak (and, as a second
+    figure, with the float32 one); a float32 model with the float32 peak only."""
+    peaks = {torch.float32: {"gflops": 100.0}, torch.bfloat16: {"gflops": 400.0}}
+    row = speed._fractions({"train_gflops": 80.0}, torch.bfloat16, peaks.__getitem__)
+    assert row["compute_dtype"] == "bfloat16" and row["peak_gflops"] == 400.0
+    assert row["train_fraction_of_peak"] == 0.2 and row["train_fraction_of_float32_peak"] == 0.8
+    row = speed._fractions({"train_gflops": 80.0}, torch.float32, peaks.__getitem__)
+    assert row["train_fraction_of_peak"] == 0.8 and "train_fraction_of_float32_peak" not in row
+    model = LatentRegularizedGAN(base_channels=4, latent_dim=4, epochs=1, random_state=0)
+    model.fit(np.zeros((8, 1, 16, 16), dtype=np.uint8))
+    assert compute_dtype(model) == torch.float32
+    model.amp_dtype_ = torch.bfloat16
+    assert compute_dtype(model) == torch.bfloat16
+
+
+def test_ratios_share_their_work_and_threads(tiny_run):
+    """Each ratio's numerator and denominator: counted FLOPs per image × the images/s of the
+    same timed work, over the peak of the same dtype measured with the same threads; the fit's
+    counted FLOPs over its own seconds."""
+    record = tiny_run[0]
+    (row,) = record["throughput"]
+    peak = record["peaks"][row["compute_dtype"]]
+    assert record["matmul"] == record["peaks"]["float32"]
+    assert peak["threads"] == row["threads"] == record["threads"] == 1
+    for part in ("train", "score"):
+        gflops = row[f"{part}_gflop_per_image"] * row[f"{part}_images_per_s"]
+        assert row[f"{part}_gflops"] == pytest.approx(gflops)
+        assert row[f"{part}_fraction_of_peak"] == pytest.approx(gflops / peak["gflops"])
+        padded = row[f"{part}_gflop_per_image_with_padding"]
+        assert row[f"{part}_gflop_per_image"] < padded
+    fit = record["comparison"][0]
+    assert fit["detector"] == "skanogan"
+    assert fit["fit_gflop"] == pytest.approx(sum(fit["fit_gflop_parts"].values()))
+    assert fit["fit_gflops"] == pytest.approx(fit["fit_gflop"] / fit["fit_seconds"])
+    assert fit["fit_fraction_of_peak"] == pytest.approx(fit["fit_gflops"] / peak["gflops"])
+    markdown = tiny_run[1].with_suffix(".md").read_text()
+    assert "skanogan's `fit` counted" in markdown and "float32 matmul" in markdown
 
 
 def test_unknown_profile_is_refused(tmp_path):
