@@ -14,13 +14,15 @@ skanogan.models.lran.losses : the terms of the generator's loss.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from skanogan.exceptions import DivergenceError
 from skanogan.models.components.init import init_dcgan_weights
@@ -147,6 +149,19 @@ def restart_discriminator(nets: GANetworks, opt: Optimizers, rng: torch.Generato
     opt.d_optimizer.state.clear()
 
 
+@contextlib.contextmanager
+def _frozen(module: nn.Module) -> Iterator[None]:
+    """``module``'s parameters without ``requires_grad`` inside the block."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for param in params:
+        param.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for param in params:
+            param.requires_grad_(True)
+
+
 def _train_step(
     nets: GANetworks, opt: Optimizers, x: torch.Tensor, cfg: TrainConfig
 ) -> tuple[dict[str, torch.Tensor], bool]:
@@ -168,7 +183,10 @@ def _train_step(
             terms["g_irec"] = irec_loss(x, x_rec)
             total = total + cfg.w_irec * terms["g_irec"]
         if cfg.w_adv:
-            d_fake, feat_fake = nets.discriminator(x_rec)
+            # G's backward needs D's input gradient only: without D's weights in this graph it
+            # skips their gradients, which D's own step would discard (it zeroes them first).
+            with _frozen(nets.discriminator):
+                d_fake, feat_fake = nets.discriminator(x_rec)
             terms["g_adv"] = adv_loss(
                 cfg.adversarial_loss,
                 d_fake=d_fake,
