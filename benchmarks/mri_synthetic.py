@@ -105,6 +105,15 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         description="32 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise, the MRI "
         "quick profile's PyOD detectors, 8 lesioned copies of each held-out head",
     ),
+    "quick-brain": SyntheticProfile(
+        name="quick-brain",
+        image_size=32,
+        seeds=(0, 1, 2),
+        detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
+        settings={"epochs": 15},
+        preprocessing="brain",
+        description="the quick profile with every volume skull-stripped by its brain mask",
+    ),
     "paper": SyntheticProfile(
         name="paper",
         image_size=64,
