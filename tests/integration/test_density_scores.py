@@ -45,6 +45,16 @@ def test_gaussian_density_is_plain_arrays_and_well_conditioned_with_few_codes():
     assert np.linalg.eigvalsh(density.precision).min() > 0
 
 
+def test_equal_codes_warn_and_fall_back_to_the_distance_from_their_mean():
+    """A collapsed fit (every training code equal) has no covariance: the pseudo-inverse would
+    be zero and score every sample 0; the density warns and scores the squared distance."""
+    codes = np.tile([1.0, 2.0, 3.0], (6, 1))
+    with pytest.warns(UserWarning, match="training codes are all equal"):
+        density = GaussianDensity.fit(codes)
+    new = np.array([[1.0, 2.0, 3.0], [2.0, 2.0, 1.0]])
+    np.testing.assert_allclose(density.score(torch.as_tensor(new)).numpy(), [0.0, 5.0])
+
+
 @pytest.mark.parametrize("name", list(DENSITY_SCORES))
 def test_densities_are_fitted_on_the_training_rows_only(tiny, images, name):
     """With validation_fraction, the held-out rows' codes do not enter the density."""

@@ -464,8 +464,9 @@ def test_score_slices_and_volume_maps_follow_the_slices(tmp_path):
 
     image, mask = labelled_volume(tmp_path, [0, 0, 12, 30, 0, 0])
     slices = volumes_to_slices([image], tumour_masks=[mask], image_size=16, field_of_view=20.0)
-    # The paper's latent score: with the default residual_density this 6-slice toy fit gave an
-    # all-zero saliency map (under investigation; see the session note).
+    # The paper's latent score: one epoch on 6 slices maps them all to the same code, so the
+    # density scores, which measure distance from the training codes, are 0 on these very
+    # slices, and so is their gradient (tests/integration/test_density_scores.py).
     detector = LatentRegularizedGAN(
         latent_dim=4, base_channels=4, epochs=1, score_type="latent", random_state=0
     )

@@ -23,6 +23,7 @@ so a sample's score depends neither on the batch size nor on the other samples i
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -142,6 +143,16 @@ class GaussianDensity:
         from sklearn.covariance import LedoitWolf
 
         estimate = LedoitWolf().fit(np.asarray(codes, dtype=np.float64))
+        if not np.trace(estimate.covariance_) > 0:
+            # Every code equal (a degenerate fit): no covariance to invert, and its
+            # pseudo-inverse, zero, would score every sample 0.
+            warnings.warn(
+                "the training codes are all equal, so their covariance is zero; the density "
+                "scores fall back to the squared distance from their mean",
+                UserWarning,
+                stacklevel=2,
+            )
+            return cls(mean=estimate.location_, precision=np.eye(len(estimate.location_)))
         return cls(mean=estimate.location_, precision=estimate.get_precision())
 
     def score(self, codes: torch.Tensor) -> torch.Tensor:
