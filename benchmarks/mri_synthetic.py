@@ -210,11 +210,6 @@ def _ras_mask(mask: np.ndarray, volume: Any) -> np.ndarray:
     return Volume.from_image(image).data > 0
 
 
-def _strip(volume: Any, brain: np.ndarray) -> Any:
-    """The volume with everything outside its brain mask set to 0 (skull stripping)."""
-    return dataclasses.replace(volume, data=np.where(brain, volume.data, 0.0).astype(np.float32))
-
-
 def _model_masks(slices: Any, masks: dict[str, np.ndarray]) -> np.ndarray:
     """Each volume's RAS+ mask through the geometry of its kept slices → (n, 1, S, S) bool."""
     ids, index = slices.table["volume_id"], slices.table["slice_index"]
@@ -241,13 +236,11 @@ def load_head_data(
         for v, volume in zip(train_ids, train_volumes, strict=True)
     }
     stripped = cut.preprocessing == "brain"
-    if stripped:
-        train_volumes = [
-            _strip(v, brains[i]) for i, v in zip(train_ids, train_volumes, strict=True)
-        ]
+    outside = "background" if stripped else "keep"
     train = volumes_to_slices(
         train_volumes,
         brain_masks=[brains[v] for v in train_ids] if stripped else None,
+        outside_mask=outside,
         image_size=cut.image_size,
         volume_ids=list(train_ids),
     )
@@ -263,12 +256,11 @@ def load_head_data(
         lesion_masks.append(mask)
         ids.append(f"{head}#{copy}")
         lesions.append([lesion.as_dict() for lesion in drawn])
-    if stripped:
-        volumes = [_strip(volume, brain) for volume in volumes]
     test = volumes_to_slices(
         volumes,
         tumour_masks=lesion_masks,
         brain_masks=[brain] * len(volumes) if stripped else None,
+        outside_mask=outside,
         image_size=cut.image_size,
         min_tumour_voxels=MIN_LESION_VOXELS,
         volume_ids=ids,

@@ -60,6 +60,10 @@ _MRI_OPTIONS = {  # settings of skanogan.mri.volumes_to_slices
     "field_of_view": (float, "side in mm of the square window centred on the head"),
     "min_foreground": (float, "keep slices whose foreground covers this fraction of the window"),
     "normalization": (("percentile", "zscore"), "intensity normalisation on the foreground"),
+    "outside_mask": (
+        ("keep", "background"),
+        "background: voxels outside the (brain) mask set to 0, stripping the skull",
+    ),
 }
 _KINDS = ("images", "array", "nifti")
 _NOUNS = {"images": "images", "array": "samples", "nifti": "slices"}

@@ -43,7 +43,14 @@ _SUFFIXES = {
     "nifti": (".nii", ".nii.gz"),
 }
 _NAMES = {"images": "PNG/JPEG images", "array": ".npy/.npz arrays", "nifti": "NIfTI volumes"}
-_NIFTI_SETTINGS = ("image_size", "spacing", "field_of_view", "normalization", "min_foreground")
+_NIFTI_SETTINGS = (
+    "image_size",
+    "spacing",
+    "field_of_view",
+    "normalization",
+    "min_foreground",
+    "outside_mask",
+)
 
 
 @dataclass(frozen=True, eq=False)

@@ -44,6 +44,7 @@ _RULES = {
     "normalization": [Options(NORMALIZATIONS)],
     "min_foreground": [Interval(Real, 0, None)],
     "min_tumour_voxels": [Interval(Integral, 1, None)],
+    "outside_mask": [Options(("keep", "background"))],
 }
 
 
@@ -89,6 +90,7 @@ def volumes_to_slices(
     normalization: str = "percentile",
     min_foreground: float = 0.05,
     min_tumour_voxels: int = 10,
+    outside_mask: str = "keep",
     volume_ids: Sequence[str] | None = None,
 ) -> SliceSet:
     """Cut volumes into normalised axial slices of one size, with a table describing them.
@@ -122,6 +124,10 @@ def volumes_to_slices(
         A slice is labelled 1 from this many tumour voxels. Fewer are mostly the partial-volume
         rim at a lesion's pole and cover less than one model pixel at the defaults (3.75 mm);
         such slices are labelled 0, but their ``tumour_voxels`` shows them, to drop if wanted.
+    outside_mask : {"keep", "background"}, default="keep"
+        ``"background"`` sets every voxel outside the foreground (the brain mask, when given) to
+        0 before normalisation: with brain masks, the skull and scalp are stripped, so that
+        heads scanned with their skull and skull-stripped templates look alike.
     volume_ids : sequence of str, default=None
         One unique id per volume (a patient). By default the file name without ``.nii.gz``
         (or ``.nii`` …), or ``"volume{i}"`` for a volume built in memory.
@@ -151,6 +157,7 @@ def volumes_to_slices(
             "normalization": normalization,
             "min_foreground": min_foreground,
             "min_tumour_voxels": min_tumour_voxels,
+            "outside_mask": outside_mask,
         },
         _RULES,
     )
@@ -172,6 +179,7 @@ def volumes_to_slices(
             normalization=normalization,
             min_foreground=min_foreground,
             min_tumour_voxels=min_tumour_voxels,
+            outside_mask=outside_mask,
         )
         for volume, volume_id, brain_mask, tumour_mask in zip(
             volumes, ids, brain_masks, tumour_masks, strict=True
@@ -199,6 +207,7 @@ def _slice_volume(
     normalization: str,
     min_foreground: float,
     min_tumour_voxels: int,
+    outside_mask: str,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, VolumeGeometry]:
     """One volume's images, table rows, tumour masks (empty unless ``labelled``), geometry."""
     if not isinstance(volume, Volume):
@@ -207,8 +216,9 @@ def _slice_volume(
         foreground = head_mask(volume.data)
     else:
         foreground = load_mask(brain_mask, volume, name="brain mask")
+    data = volume.data if outside_mask == "keep" else np.where(foreground, volume.data, 0.0)
     try:
-        normalized = normalize_intensity(volume.data, foreground, method=normalization)
+        normalized = normalize_intensity(data, foreground, method=normalization)
     except ValueError as exc:
         raise ValueError(f"volume {volume_id!r} ({volume.path or 'in memory'}): {exc}") from None
     fractions = foreground_fraction(foreground, volume.zooms, field_of_view=field_of_view)

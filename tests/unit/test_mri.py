@@ -484,3 +484,23 @@ def test_score_slices_and_volume_maps_follow_the_slices(tmp_path):
     assert not np.allclose(saliency, maps[volume_id])
     with pytest.raises(ValueError, match="kind must be 'residual' or 'saliency'"):
         volume_maps(detector, slices, kind="gradient")
+
+
+def test_outside_mask_background_strips_what_lies_outside_the_brain_mask():
+    """A bright "skull" shell around a smaller "brain": kept by default, 0 with "background"."""
+    data = smooth_head()
+    inside = data > 0
+    brain = ndimage.binary_erosion(inside, iterations=4)
+    data = np.where(inside & ~brain, 2000.0, data)  # the skull, brighter than the brain
+    volume = Volume.from_image(nib.Nifti1Image(data.astype(np.float32), np.eye(4)))
+    kept = volumes_to_slices([volume], brain_masks=[brain], image_size=16, field_of_view=60.0)
+    stripped = volumes_to_slices(
+        [volume], brain_masks=[brain], image_size=16, field_of_view=60.0, outside_mask="background"
+    )
+    # Same normalisation (fitted on the brain); only the skull's pixels went dark. Resampling
+    # is linear, so stripping can only lower a pixel.
+    assert (stripped.images <= kept.images + 1e-6).all()
+    assert kept.images.sum() - stripped.images.sum() > 0.2 * kept.images.sum()
+    np.testing.assert_array_equal(kept.table["slice_index"], stripped.table["slice_index"])
+    with pytest.raises(ValueError, match="outside_mask"):
+        volumes_to_slices([volume], outside_mask="zero")
