@@ -543,6 +543,7 @@ def run_synthetic_profile(
                         "lesions": data.lesions,
                         "lesion_params": dataclasses.asdict(profile.lesions),
                         "lesion_seed": profile.lesion_seed,
+                        "preprocessing": profile.preprocessing,
                         "scores": [round(float(v), 6) for v in values],
                         "settings": profile.settings,
                         "environment": env,

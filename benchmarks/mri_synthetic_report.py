@@ -44,9 +44,10 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
         f" generator: `benchmarks/lesions.py`, parameters {first['lesion_params']}, lesion seed "
         f"{first['lesion_seed']} ({len(first['lesions'])} lesioned copies per head, "
         f"{n_lesions} lesions in the first head). Profile `{first['profile']}`, settings "
-        f"{first['settings']}. Slice AUROC: lesioned slices against lesion-free slices of the "
-        "same copy from the same axial range; paired: share of lesioned slices scored above "
-        "their unmodified original. Mean ± std over seeds.",
+        f"{first['settings']}, preprocessing `{first.get('preprocessing', 'head')}`. Slice "
+        "AUROC: lesioned slices against the lesion-free slices of the same lesioned copies of "
+        "the head, from the lesioned slices' axial range; paired: share of lesioned slices "
+        "scored above their unmodified original. Mean ± std over seeds.",
         "",
     ]
     cells: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -75,14 +76,20 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
         "| detector / map | head | AUPRC | Dice | best Dice (upper bound) |",
         "|---|---|---|---|---|",
     ]
+    shown = set()
     for (name, head), group in sorted(cells.items()):
         maps = group[0].get("pixel") or {}
         for kind in maps:
+            # The residual map does not depend on the score type: one row per head.
+            if kind == "residual" and (kind, head) in shown:
+                continue
+            shown.add((kind, head))
             values = [
                 _mean_std([r["pixel"][kind][key] for r in group])
                 for key in ("auprc", "dice", "best_dice_upper_bound")
             ]
-            lines.append(f"| {name} / {kind} | {head} | " + " | ".join(values) + " |")
+            row = "skanogan" if kind == "residual" else name
+            lines.append(f"| {row} / {kind} | {head} | " + " | ".join(values) + " |")
 
     for axis in ("size", "contrast"):
         lines += [
@@ -91,7 +98,11 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
             "all heads pooled as the mean of their cells; synthetic).",
             "",
         ]
-        bins = sorted({b for r in records for b in r["slice"][f"by_{axis}"]})
+        # Size bins in numeric order ("5-10 mm" before "10-15 mm").
+        bins = sorted(
+            {b for r in records for b in r["slice"][f"by_{axis}"]},
+            key=lambda b: (float(b.split("-")[0]) if axis == "size" else 0.0, b),
+        )
         lines += [
             "| detector | " + " | ".join(bins) + " |",
             "|---" * (1 + len(bins)) + "|",
