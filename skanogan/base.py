@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -54,13 +54,15 @@ def _training_rows(samples: Samples, train_idx: np.ndarray) -> Iterator[np.ndarr
 class BaseDetector(OutlierMixin, BaseEstimator):
     """Shared base of the detectors: PyOD's scores and labels, fit checks, batched scoring.
 
-    Subclasses define ``_param_rules`` (parameter → allowed values), ``fit``,
+    Subclasses define ``_param_rules`` (parameter → allowed values), ``fit``, ``_loop_parts``,
     ``_fit_scores`` and :meth:`decision_function`, and have the parameters ``contamination``,
     ``validation_fraction``, ``eval_batch_size``, ``epochs``, ``on_divergence``, the checkpoint
     settings and ``verbose``.
     """
 
     _param_rules: ClassVar[dict[str, list]] = {}
+    #: D-loss bound below which an epoch counts as collapsed (the verbose warning's).
+    _collapse_bound: ClassVar[float] = 0.0
 
     # ------------------------------------------------------------------ fit
 
@@ -121,21 +123,19 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         *,
         seed: int,
         batches: Batches,
-        run_epoch: Callable[[np.ndarray, Callable[[], None]], dict[str, float]],
-        restart: Callable[[torch.Generator], None],
-        state: Sequence[Any],
-        collapse_bound: float,
     ) -> None:
         """Train ``epochs`` more epochs with checkpoints and fault handling, then fit the scores.
 
-        ``run_epoch``, ``restart`` and ``state`` are those of :func:`~skanogan.training.fit_loop`.
-        On Ctrl-C or a :class:`~skanogan.exceptions.DivergenceError` the loop has rolled the
-        networks back to the last completed epoch; the detector is made consistent with them
-        (usable, or unfitted if no epoch ever completed) before the error propagates.
+        The epoch itself comes from the subclass's ``_loop_parts(samples, train_idx, batches)``:
+        ``run_epoch``, ``restart`` and ``state`` of :func:`~skanogan.training.fit_loop`, asked
+        for after a resume (which replaces the networks and optimizers). On Ctrl-C or a
+        :class:`~skanogan.exceptions.DivergenceError` the loop has rolled the networks back to
+        the last completed epoch; the detector is made consistent with them (usable, or
+        unfitted if no epoch ever completed) before the error propagates.
         """
         # Counted before a resume: a resumed fit trains only the epochs its checkpoint lacks.
         target = self.n_iter_ + self.epochs
-        callbacks = verbose_callbacks(self.verbose, batches.n_batches, collapse_bound)
+        callbacks = verbose_callbacks(self.verbose, batches.n_batches, self._collapse_bound)
         if self.checkpoint_dir is not None:
             checkpoint = Checkpoint.for_fit(self, samples.chunks(train_idx))
             if self.resume:
@@ -149,9 +149,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
                 n_epochs=target - self.n_iter_,
                 n_samples=len(train_idx),
                 seed=seed,
-                run_epoch=run_epoch,
-                restart=restart,
-                state=state,
+                **self._loop_parts(samples, train_idx, batches),
                 on_divergence=self.on_divergence,
                 callbacks=callbacks,
             )

@@ -333,18 +333,19 @@ default="residual_density"
             self.n_iter_ = 0
 
         batches = Batches(len(train_idx), self.batch_size)
-        self._train(
-            samples,
-            train_idx,
-            val_idx,
-            seed=seed,
-            batches=batches,
-            run_epoch=self._epoch_runner(samples, train_idx, batches),
-            restart=lambda rng: restart_discriminator(self.networks_, self.optimizers_, rng),
-            state=(self.networks_, self.optimizers_),
-            collapse_bound=COLLAPSE_D_LOSS,
-        )
+        self._train(samples, train_idx, val_idx, seed=seed, batches=batches)
         return self
+
+    # Read by BaseDetector._train after a resume, which replaces networks_ and optimizers_.
+    _collapse_bound = COLLAPSE_D_LOSS
+
+    def _loop_parts(self, samples: Samples, train_idx: np.ndarray, batches: Batches) -> dict:
+        """``run_epoch``, ``restart`` and ``state`` of :func:`~skanogan.training.fit_loop`."""
+        return {
+            "run_epoch": self._epoch_runner(samples, train_idx, batches),
+            "restart": lambda rng: restart_discriminator(self.networks_, self.optimizers_, rng),
+            "state": (self.networks_, self.optimizers_),
+        }
 
     def _initialize_networks(
         self, rng: torch.Generator, states: dict[str, dict] | None = None
