@@ -45,7 +45,6 @@ benchmarks.runner : the image benchmark whose fitting and record conventions are
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -59,6 +58,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from benchmarks import detectors as det
 from benchmarks.runner import (
     Task,
+    append_records,
     cell_key,
     drop_torn_tail,
     environment,
@@ -477,12 +477,7 @@ def run_mri_profile(
                     }
                     for t, values in scores.items()
                 ]
-                with results.open("a") as out:
-                    for record in records:
-                        out.write(json.dumps(record) + "\n")
-                    out.flush()
-                    os.fsync(out.fileno())
-                written += len(records)
+                written += append_records(results, records)
                 summary = ", ".join(
                     f"{r['config']} AUROC {_fmt(r['auroc'])} (confound {_fmt(r['confound_auroc'])})"
                     for r in records

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import time
 import warnings
@@ -64,7 +63,13 @@ from benchmarks.mri import (
     _metrics,
     brain_mri_folder,
 )
-from benchmarks.runner import cell_key, drop_torn_tail, environment, read_results
+from benchmarks.runner import (
+    append_records,
+    cell_key,
+    drop_torn_tail,
+    environment,
+    read_results,
+)
 
 SUITE = "mri-synthetic"
 #: The unfitted pixel baseline: distance from the healthy intensity range.
@@ -95,50 +100,42 @@ class SyntheticProfile:
 
 
 _PEERS = ("KNN", "LOF", "IForest", "PCA", "OCSVM", "AutoEncoder")
+_QUICK = SyntheticProfile(
+    name="quick",
+    image_size=32,
+    seeds=(0, 1, 2),
+    detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
+    settings={"epochs": 15},
+    description="32 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise, the MRI "
+    "quick profile's PyOD detectors, 8 lesioned copies of each held-out head",
+)
+# Choices (preprocessing) are made on other lesions than the reported ones: lesion seed 1.
+_SELECT = dataclasses.replace(
+    _QUICK,
+    name="select-head",
+    seeds=(0,),
+    detectors=("skanogan", BASELINE, INTENSITY),
+    lesion_seed=1,
+    description="for choices only: lesion seed 1, seed 0, the quick profile's settings",
+)
 SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
-    "quick": SyntheticProfile(
-        name="quick",
-        image_size=32,
-        seeds=(0, 1, 2),
-        detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
-        settings={"epochs": 15},
-        description="32 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise, the MRI "
-        "quick profile's PyOD detectors, 8 lesioned copies of each held-out head",
-    ),
-    "quick-brain": SyntheticProfile(
+    "quick": _QUICK,
+    "quick-brain": dataclasses.replace(
+        _QUICK,
         name="quick-brain",
-        image_size=32,
-        seeds=(0, 1, 2),
-        detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
-        settings={"epochs": 15},
         preprocessing="brain",
         description="the quick profile with every volume skull-stripped by its brain mask",
     ),
-    "paper": SyntheticProfile(
+    "paper": dataclasses.replace(
+        _QUICK,
         name="paper",
         image_size=64,
-        seeds=(0, 1, 2),
-        detectors=("skanogan", *_PEERS, BASELINE, INTENSITY),
-        settings={"epochs": 15},
         description="64 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise",
     ),
-    # Choices (preprocessing) are made on other lesions than the reported ones: lesion seed 1.
-    "select-head": SyntheticProfile(
-        name="select-head",
-        image_size=32,
-        seeds=(0,),
-        detectors=("skanogan", BASELINE, INTENSITY),
-        settings={"epochs": 15},
-        lesion_seed=1,
-        description="for choices only: lesion seed 1, seed 0, the quick profile's settings",
-    ),
-    "select-brain": SyntheticProfile(
+    "select-head": _SELECT,
+    "select-brain": dataclasses.replace(
+        _SELECT,
         name="select-brain",
-        image_size=32,
-        seeds=(0,),
-        detectors=("skanogan", BASELINE, INTENSITY),
-        settings={"epochs": 15},
-        lesion_seed=1,
         preprocessing="brain",
         description="for choices only: as select-head, every volume skull-stripped",
     ),
@@ -551,12 +548,7 @@ def run_synthetic_profile(
                     }
                     for config, values in scores.items()
                 ]
-                with results.open("a") as out:
-                    for record in records:
-                        out.write(json.dumps(record) + "\n")
-                    out.flush()
-                    os.fsync(out.fileno())
-                written += len(records)
+                written += append_records(results, records)
                 for record in records:
                     s = record["slice"]
                     log(

@@ -342,6 +342,19 @@ def rerun_command(recorded: str) -> str:
     return recorded
 
 
+def append_records(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Append one JSON line per record, flushed and fsynced: a killed run loses no finished cell.
+
+    Returns the number of records written.
+    """
+    lines = [json.dumps(record) + "\n" for record in records]
+    with path.open("a") as out:
+        out.writelines(lines)
+        out.flush()
+        os.fsync(out.fileno())
+    return len(lines)
+
+
 def drop_torn_tail(path: Path) -> None:
     """Cut a partial last line (a run killed mid-write) so the next record starts a line."""
     if not path.exists() or path.stat().st_size == 0:
@@ -529,45 +542,41 @@ def run(
         scores, fit_s, score_s, memory, fitted = fit_and_score(
             detector, settings, task, tuple(configs)
         )
-        with results.open("a") as out:
-            for score_type, values in scores.items():
-                # skanogan's records say what they were fitted with and on which defaults, so
-                # the report can refuse one whose name claims other settings.
-                provenance = (
-                    {"params": fitted[score_type], "defaults": defaults}
-                    if score_type in fitted
-                    else {}
-                )
-                record = {
-                    "dataset": dataset,
-                    "class": normal_class,
-                    "detector": detector,
-                    "config": configs[score_type],
-                    "seed": seed,
-                    "auroc": float(roc_auc_score(task.y_test, values)),
-                    "ap": float(average_precision_score(task.y_test, values)),
-                    "fit_seconds": fit_s,
-                    "score_seconds": score_s,
-                    # Training images per second of fit, all epochs included: comparable
-                    # across detectors whatever their number of passes.
-                    "train_images_per_s": task.meta["n_train"] / fit_s,
-                    "score_images_per_s": task.meta["n_test"] / score_s,
-                    "peak_host_mib": round(memory.host_mib, 1),
-                    "peak_device_mib": memory.device_mib,
-                    "roc": _roc_points(task.y_test, values),
-                    "profile": profile.name,
-                    # The profile's stated overrides only; the config's own are in "params".
-                    "settings": json_params(profile.settings),
-                    **provenance,
-                    "scoring": _scoring_label(detector, settings),
-                    **task.meta,
-                    "environment": env,
-                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                }
-                out.write(json.dumps(record) + "\n")
-                written += 1
-            out.flush()
-            os.fsync(out.fileno())
+        records = []
+        for score_type, values in scores.items():
+            # skanogan's records say what they were fitted with and on which defaults, so
+            # the report can refuse one whose name claims other settings.
+            provenance = (
+                {"params": fitted[score_type], "defaults": defaults} if score_type in fitted else {}
+            )
+            record = {
+                "dataset": dataset,
+                "class": normal_class,
+                "detector": detector,
+                "config": configs[score_type],
+                "seed": seed,
+                "auroc": float(roc_auc_score(task.y_test, values)),
+                "ap": float(average_precision_score(task.y_test, values)),
+                "fit_seconds": fit_s,
+                "score_seconds": score_s,
+                # Training images per second of fit, all epochs included: comparable
+                # across detectors whatever their number of passes.
+                "train_images_per_s": task.meta["n_train"] / fit_s,
+                "score_images_per_s": task.meta["n_test"] / score_s,
+                "peak_host_mib": round(memory.host_mib, 1),
+                "peak_device_mib": memory.device_mib,
+                "roc": _roc_points(task.y_test, values),
+                "profile": profile.name,
+                # The profile's stated overrides only; the config's own are in "params".
+                "settings": json_params(profile.settings),
+                **provenance,
+                "scoring": _scoring_label(detector, settings),
+                **task.meta,
+                "environment": env,
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            records.append(record)
+        written += append_records(results, records)
         best = ", ".join(
             f"{configs[s]}={roc_auc_score(task.y_test, v):.3f}" for s, v in scores.items()
         )
