@@ -295,6 +295,24 @@ def _registration(sitk: Any, fixed: Any, shrink: Sequence[int], smooth: Sequence
     return method
 
 
+def _gradient_descent(
+    sitk: Any, fixed: Any, shrink: Sequence[int], smooth: Sequence[float], *, learning_rate: float
+) -> Any:
+    """A :func:`_registration` stage with regular-step gradient descent, scaled by shift."""
+    method = _registration(sitk, fixed, shrink, smooth)
+    method.SetOptimizerAsRegularStepGradientDescent(
+        learningRate=learning_rate, minStep=1e-4, numberOfIterations=200, relaxationFactor=0.5
+    )
+    method.SetOptimizerScalesFromPhysicalShift()
+    return method
+
+
+def _execute(method: Any, fixed: Any, moving: Any, stage: str, log: Callable[[str], None]) -> None:
+    start = time.perf_counter()
+    method.Execute(fixed, moving)
+    log(f"  {stage}: MI {method.GetMetricValue():.4f} ({time.perf_counter() - start:.0f} s)")
+
+
 def register_template(
     fixed_data: np.ndarray,
     fixed_affine: np.ndarray,
@@ -317,30 +335,18 @@ def register_template(
     initial = sitk.CenteredTransformInitializer(
         fixed, moving, sitk.Similarity3DTransform(), sitk.CenteredTransformInitializerFilter.MOMENTS
     )
-    similarity = _registration(sitk, fixed, (8, 4, 2), (4.0, 2.0, 1.0))
-    similarity.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=1.0, minStep=1e-4, numberOfIterations=200, relaxationFactor=0.5
-    )
-    similarity.SetOptimizerScalesFromPhysicalShift()
+    similarity = _gradient_descent(sitk, fixed, (8, 4, 2), (4.0, 2.0, 1.0), learning_rate=1.0)
     similarity.SetInitialTransform(initial, inPlace=True)
-    start = time.perf_counter()
-    similarity.Execute(fixed, moving)
+    _execute(similarity, fixed, moving, "similarity", log)
     similarity_tx = sitk.Similarity3DTransform(initial)
-    log(f"  similarity: MI {similarity.GetMetricValue():.4f} ({time.perf_counter() - start:.0f} s)")
 
     affine_tx = sitk.AffineTransform(3)
     affine_tx.SetMatrix(similarity_tx.GetMatrix())
     affine_tx.SetTranslation(similarity_tx.GetTranslation())
     affine_tx.SetCenter(similarity_tx.GetCenter())
-    affine = _registration(sitk, fixed, (4, 2), (2.0, 1.0))
-    affine.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=0.5, minStep=1e-4, numberOfIterations=200, relaxationFactor=0.5
-    )
-    affine.SetOptimizerScalesFromPhysicalShift()
+    affine = _gradient_descent(sitk, fixed, (4, 2), (2.0, 1.0), learning_rate=0.5)
     affine.SetInitialTransform(affine_tx, inPlace=True)
-    start = time.perf_counter()
-    affine.Execute(fixed, moving)
-    log(f"  affine: MI {affine.GetMetricValue():.4f} ({time.perf_counter() - start:.0f} s)")
+    _execute(affine, fixed, moving, "affine", log)
     transform = sitk.CompositeTransform(3)
     transform.AddTransform(affine_tx)
 
@@ -354,9 +360,7 @@ def register_template(
         )
         method.SetMovingInitialTransform(affine_tx)
         method.SetInitialTransform(grid, inPlace=True)
-        start = time.perf_counter()
-        method.Execute(fixed, moving)
-        log(f"  b-spline: MI {method.GetMetricValue():.4f} ({time.perf_counter() - start:.0f} s)")
+        _execute(method, fixed, moving, "b-spline", log)
         transform.AddTransform(grid)
 
     warped = sitk.Resample(
