@@ -41,7 +41,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 import skanogan
-from skanogan import LatentRegularizedGAN, datasets
+from skanogan import PAPER_SETTINGS, LatentRegularizedGAN, datasets
 from skanogan.scoring import SCORE_TYPES
 
 #: Classes of each data set in the sweep, fixed before the first run (hard ones included).
@@ -52,19 +52,25 @@ ELPV_SIDE, ELPV_HELD_OUT = 64, 0.3
 CHECKPOINTS = (5, 10, 15)
 #: Settings shared by every configuration (the paper profile's width).
 BASE = {"base_channels": 32, "device": "cpu"}
-_GANOMALY = {"w_irec": 50.0, "w_adv": 1.0, "w_zrec": 1.0}
+_PAPER = {key: value for key, value in PAPER_SETTINGS.items() if key != "score_type"}
+_GANOMALY = {"w_irec": 50.0, "w_adv": 1.0, "w_zrec": 1.0, "w_rank": 0.0}
 #: One lever at a time: the paper's printed weights, GANomaly's balance, and levers around it.
+#: Each spells out the loss weights it stands for, never leaning on the library's defaults,
+#: which this very sweep changes (:func:`check_records` refuses records that differ).
 CONFIGS: dict[str, dict[str, Any]] = {
-    "paper": {},
-    "ganomaly": {**_GANOMALY, "w_rank": 0.0},
+    "paper": _PAPER,
+    "ganomaly": _GANOMALY,
     "ganomaly_nuclear": {**_GANOMALY, "w_rank": 0.05},
     "ganomaly_scale_free": {**_GANOMALY, "w_rank": 1.0, "rank_form": "scale_free"},
-    "paper_no_rank": {"w_rank": 0.0},
-    "ganomaly_latent32": {**_GANOMALY, "w_rank": 0.0, "latent_dim": 32},
+    "paper_no_rank": {**_PAPER, "w_rank": 0.0},
+    "ganomaly_latent32": {**_GANOMALY, "latent_dim": 32},
     "ganomaly_scale_free_0.1": {**_GANOMALY, "w_rank": 0.1, "rank_form": "scale_free"},
-    "ganomaly_width64": {**_GANOMALY, "w_rank": 0.0, "base_channels": 64},
+    "ganomaly_width64": {**_GANOMALY, "base_channels": 64},
+    "ganomaly_ema": {**_GANOMALY, "ema_decay": 0.99},
 }
 PEERS = ("LOF", "KNN")
+#: Parameters the sweep itself sets on every fit (see :func:`run_skanogan`).
+_SET_BY_SWEEP = ("score_type", "epochs", "warm_start", "random_state", "verbose")
 
 
 def _shrink(images: np.ndarray, side: int) -> np.ndarray:
@@ -180,6 +186,30 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:  # a torn last line from a killed run
             continue
     return records
+
+
+def check_records(records: list[dict[str, Any]]) -> None:
+    """Raise a ``ValueError`` naming the records fitted with other parameters than their
+    configuration's: ``BASE``, the configuration and today's defaults for the rest (a
+    parameter a record lacks counts at the value older versions trained with)."""
+    defaults = {**LatentRegularizedGAN().get_params(), **LatentRegularizedGAN._implicit_params}
+    wrong = []
+    for record in records:
+        if record["config"] in PEERS:
+            continue
+        expected = {**defaults, **BASE, **CONFIGS[record["config"]]}
+        differ = sorted(
+            key
+            for key, value in expected.items()
+            if key not in _SET_BY_SWEEP
+            and record["params"].get(key, LatentRegularizedGAN._implicit_params.get(key)) != value
+        )
+        if differ:
+            wrong.append(f"{'/'.join(map(str, _key(record)))} ({', '.join(differ)})")
+    if wrong:
+        raise ValueError(
+            f"{len(wrong)} records differ from the configuration they claim: {'; '.join(wrong)}"
+        )
 
 
 def environment() -> dict[str, Any]:

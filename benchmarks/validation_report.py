@@ -24,6 +24,7 @@ from benchmarks.validation import (
     N_VAL_ANOMALOUS,
     N_VAL_NORMAL,
     PEERS,
+    check_records,
 )
 
 DATASETS = tuple(CLASSES)
@@ -72,7 +73,11 @@ def _summary_line(name: str, cells: dict[tuple, float]) -> str:
 
 
 def render(records: list[dict[str, Any]]) -> str:
-    """The markdown of the sweep: protocol, ranking, best row per configuration, per class."""
+    """The markdown of the sweep: protocol, ranking, best row per configuration, per class.
+
+    Refuses (``ValueError``) records fitted with other parameters than their configuration's.
+    """
+    check_records(records)
     table = rows(records)
     if not table:
         return "No validation records yet.\n"

@@ -41,6 +41,7 @@ from skanogan.models.lran.scoring import SCORE_TYPES
 # Estimator parameters with an option of their own: --latent-dim sets latent_dim, and so on.
 _ESTIMATOR_OPTIONS = {
     "epochs": (int, "passes over the training data"),
+    "ema_decay": (float, "decay of the moving average of G's weights that scores (0: none)"),
     "latent_dim": (int, "size of the latent code z"),
     "base_channels": (int, "width of the first conv layer"),
     "batch_size": (int, "training batch size"),

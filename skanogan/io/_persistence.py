@@ -35,7 +35,8 @@ __all__ = ["FORMAT_VERSION", "read_metadata", "read_state", "write_state"]
 
 #: Bumped when a file can no longer be read by older versions; older files stay readable.
 #: 2 (skanogan 0.2): the code densities of the density scores (:class:`GaussianDensity`).
-FORMAT_VERSION = 2
+#: 3 (skanogan 0.3): the live generator weights beside their average (``ema_decay``).
+FORMAT_VERSION = 3
 _FORMAT = "skanogan-model"
 _DATACLASSES = {
     cls.__name__: cls for cls in (PixelScaler, ScoreScaler, GaussianDensity, ImageGeometry)

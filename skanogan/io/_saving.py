@@ -28,6 +28,7 @@ _OPTIMIZER_KEYS = {
     "g_optimizer": "generator",
     "d_optimizer": "discriminator",
     "grad_scaler": "scaler",
+    "weight_average": "weight_average",
 }
 
 
@@ -190,5 +191,9 @@ class SavingMixin:
             torch.Generator(), states={k.removesuffix("_"): v for k, v in network_states.items()}
         )
         self._initialize_optimizers(
-            states={name: optimizer_states[key] for name, key in _OPTIMIZER_KEYS.items()}
+            states={
+                name: optimizer_states[key]
+                for name, key in _OPTIMIZER_KEYS.items()
+                if key in optimizer_states
+            }
         )

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks import validation
 from benchmarks.validation_report import render, rows, summary
-from skanogan import datasets
+from skanogan import LatentRegularizedGAN, datasets
 from skanogan.model_selection import one_class_split
 
 
@@ -66,17 +66,26 @@ def test_run_resumes_and_splits_cells_between_workers(tmp_path, monkeypatch):
     assert sorted(keys) == [("mnist", 0), ("mnist", 1), ("mnist", 2)]
 
 
-def _record(config, dataset, normal_class, auroc):
+def _record(config, dataset, normal_class, auroc, **params):
     scores = {"15": {"latent": {"auroc": auroc, "ap": auroc}}}
+    record = {"config": config, "dataset": dataset, "class": normal_class, "seed": 0}
     if config in validation.PEERS:
-        scores = {"default": {"auroc": auroc, "ap": auroc}}
-    return {
-        "config": config,
-        "dataset": dataset,
-        "class": normal_class,
-        "seed": 0,
-        "scores": scores,
-    }
+        return {**record, "scores": {"default": {"auroc": auroc, "ap": auroc}}}
+    claimed = {**validation.BASE, **validation.CONFIGS[config]}
+    fitted = {**LatentRegularizedGAN(**claimed).get_params(), **params}
+    return {**record, "scores": scores, "params": fitted}
+
+
+def test_report_refuses_records_fitted_with_other_parameters():
+    """A configuration that leaned on defaults which changed since is caught, not ranked."""
+    records = [
+        _record("paper_no_rank", "mnist", 2, 0.9),
+        _record("paper_no_rank", "mnist", 3, 0.9, w_irec=50.0, w_adv=1.0),
+    ]
+    with pytest.raises(ValueError, match=r"1 records .*paper_no_rank/mnist/3/0 \(w_adv, w_irec\)"):
+        render(records)
+    older = {key: value for key, value in records[0]["params"].items() if key != "ema_decay"}
+    validation.check_records([{**records[0], "params": older}])  # ema_decay=0 before it existed
 
 
 def test_report_ranks_complete_rows_by_the_mean_over_datasets(monkeypatch):

@@ -30,16 +30,20 @@ def _interrupt_at_step(monkeypatch, step):
 
 
 @pytest.mark.slow
-def test_resumed_fit_equals_an_uninterrupted_one(tiny, images, tmp_path, monkeypatch):
-    """Interrupted in epoch 4 with a checkpoint every 2 epochs, then resumed: same model."""
-    reference = tiny(epochs=4).fit(images)
+@pytest.mark.parametrize("ema_decay", [0.0, 0.9])
+def test_resumed_fit_equals_an_uninterrupted_one(tiny, images, tmp_path, monkeypatch, ema_decay):
+    """Interrupted in epoch 4 with a checkpoint every 2 epochs, then resumed: same model (with
+    a weight average too: the checkpoint keeps the live weights beside it)."""
+    reference = tiny(epochs=4, ema_decay=ema_decay).fit(images)
     # 40 images in batches of 16: 3 steps per epoch, so step 10 is in epoch 4.
     _interrupt_at_step(monkeypatch, 10)
     with pytest.raises(KeyboardInterrupt):
-        tiny(epochs=4, checkpoint_dir=tmp_path, checkpoint_every=2).fit(images)
+        tiny(epochs=4, checkpoint_dir=tmp_path, checkpoint_every=2, ema_decay=ema_decay).fit(images)
     monkeypatch.undo()
     (saved,) = tmp_path.iterdir()
-    resumed = tiny(epochs=4, checkpoint_dir=tmp_path, checkpoint_every=2, resume=True)
+    resumed = tiny(
+        epochs=4, checkpoint_dir=tmp_path, checkpoint_every=2, resume=True, ema_decay=ema_decay
+    )
     resumed.fit(images)
     assert resumed.n_iter_ == 4
     assert [r["g_total"] for r in resumed.history_] == [r["g_total"] for r in reference.history_]

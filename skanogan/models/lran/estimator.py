@@ -98,6 +98,11 @@ default="residual_density"
         quantile of the training (or validation) scores, as PyOD does.
     epochs : int, default=15
         Passes over the training data in each call to :meth:`fit`.
+    ema_decay : float in [0, 1), default=0.0
+        Decay of an exponential moving average of the generator's weights, updated after every
+        step (with a warm-up: :class:`~skanogan.models.lran.averaging.WeightAverage`); with
+        ``ema_decay > 0`` the average is what scores, is saved and exports. 0 scores the last
+        step's weights. ``warm_start`` and ``resume`` go on training the live weights.
     batch_size : int, default=64
         Training batch size, clamped to the number of training samples.
     eval_batch_size : int, default=256
@@ -226,7 +231,7 @@ default="residual_density"
     """
 
     # Older model files and pickles lack parameters added since; they were trained with these.
-    _implicit_params: ClassVar[dict[str, Any]] = {"rank_form": "nuclear"}
+    _implicit_params: ClassVar[dict[str, Any]] = {"rank_form": "nuclear", "ema_decay": 0.0}
 
     _param_rules: ClassVar[dict[str, list]] = PARAM_RULES
 
@@ -246,6 +251,7 @@ default="residual_density"
         score_type: str = "residual_density",
         contamination: float = 0.1,
         epochs: int = 15,
+        ema_decay: float = 0.0,
         batch_size: int = 64,
         eval_batch_size: int = 256,
         lr: float = 2e-4,
@@ -274,6 +280,7 @@ default="residual_density"
         self.score_type = score_type
         self.contamination = contamination
         self.epochs = epochs
+        self.ema_decay = ema_decay
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.lr = lr
@@ -365,7 +372,9 @@ default="residual_density"
             self.networks_.load_state_dict(states)
 
     def _initialize_optimizers(self, states: dict[str, dict] | None = None) -> None:
-        self.optimizers_ = make_optimizers(self.networks_, self.lr, self.device_, self.amp_dtype_)
+        self.optimizers_ = make_optimizers(
+            self.networks_, self.lr, self.device_, self.amp_dtype_, self.ema_decay
+        )
         if states is not None:
             self.optimizers_.load_state_dict(states)
 
@@ -377,6 +386,9 @@ default="residual_density"
     def _epoch_runner(self, samples: Samples, train_idx: np.ndarray, batches: Batches) -> Any:
         """``run_epoch(order, on_batch)`` for :func:`~skanogan.training.fit_loop`: one epoch."""
         config, nets = self._train_config(), self._runtime_networks()
+        average = self.optimizers_.weight_average
+        # A warm start or a loaded model may have been fitted with another decay.
+        average.decay = self.ema_decay
 
         def run_epoch(order: np.ndarray, on_batch: Callable[[], None]) -> dict[str, float]:
             xs = (
@@ -384,7 +396,15 @@ default="residual_density"
                 for rows in batches.rows(order)
             )
             with cuda_autotune(self.device_):
-                return train_epoch(nets, self.optimizers_, xs, config, on_batch)
+                if not average.active:
+                    return train_epoch(nets, self.optimizers_, xs, config, on_batch)
+                with average.epoch(self.networks_) as update:
+
+                    def step_done() -> None:
+                        update()
+                        on_batch()
+
+                    return train_epoch(nets, self.optimizers_, xs, config, step_done)
 
         return run_epoch
 

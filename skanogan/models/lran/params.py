@@ -37,6 +37,7 @@ PARAM_RULES: dict[str, list] = {
     "score_type": [Options(tuple(SCORE_TYPES))],
     "contamination": [Interval(Real, 0, 0.5, closed="right")],
     "epochs": [Interval(Integral, 1, None)],
+    "ema_decay": [Interval(Real, 0, 1, closed="left")],
     "batch_size": [Interval(Integral, 1, None)],
     "eval_batch_size": [Interval(Integral, 1, None)],
     "lr": [Interval(Real, 0, None, closed="neither")],

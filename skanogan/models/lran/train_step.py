@@ -26,6 +26,7 @@ from torch import nn
 
 from skanogan.exceptions import DivergenceError
 from skanogan.models.components.init import init_dcgan_weights
+from skanogan.models.lran.averaging import WeightAverage
 from skanogan.models.lran.losses import (
     adv_loss,
     discriminator_loss,
@@ -100,7 +101,8 @@ class TrainConfig:
 
 @dataclass
 class Optimizers:
-    """Adam for the generator side (``G_e``, ``G_d``, ``G_e'``), Adam for D, one grad scaler.
+    """The training state beside the networks: Adam for the generator side (``G_e``, ``G_d``,
+    ``G_e'``), Adam for D, one grad scaler and the generator's weight average.
 
     Like :class:`~skanogan.models.lran.networks.GANetworks`, it owns its state dicts: the field
     names are the keys, and nothing else lists them.
@@ -109,21 +111,30 @@ class Optimizers:
     g_optimizer: torch.optim.Optimizer
     d_optimizer: torch.optim.Optimizer
     grad_scaler: torch.amp.GradScaler
+    weight_average: WeightAverage
 
     def state_dict(self) -> dict[str, dict[str, Any]]:
         """Field → its ``state_dict`` (live references: copy them to keep a snapshot)."""
         return {f.name: getattr(self, f.name).state_dict() for f in dataclasses.fields(self)}
 
     def load_state_dict(self, states: dict[str, dict[str, Any]]) -> None:
-        """Load every optimizer's (and the scaler's) state from :meth:`state_dict`'s layout."""
+        """Load each field's state from :meth:`state_dict`'s layout; a field missing from
+        ``states`` (``weight_average`` in files written before it existed) keeps its fresh
+        state."""
         for f in dataclasses.fields(self):
-            getattr(self, f.name).load_state_dict(states[f.name])
+            if f.name in states:
+                getattr(self, f.name).load_state_dict(states[f.name])
 
 
 def make_optimizers(
-    nets: GANetworks, lr: float, device: torch.device, amp_dtype: torch.dtype | None
+    nets: GANetworks,
+    lr: float,
+    device: torch.device,
+    amp_dtype: torch.dtype | None,
+    ema_decay: float = 0.0,
 ) -> Optimizers:
-    """Adam with DCGAN's betas (0.5, 0.999); the scaler is active only for float16 autocast.
+    """Adam with DCGAN's betas (0.5, 0.999); the scaler is active only for float16 autocast;
+    the weight average with ``ema_decay`` (0: none).
 
     On CUDA, Adam is the fused kernel (one launch per step instead of several per tensor).
     """
@@ -136,6 +147,7 @@ def make_optimizers(
             nets.discriminator.parameters(), lr=lr, betas=(0.5, 0.999), fused=fused
         ),
         grad_scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
+        weight_average=WeightAverage(ema_decay),
     )
 
 
