@@ -22,6 +22,10 @@ Run from a clone::
 
     python -m benchmarks.validation run --results benchmarks/results/validation.jsonl
     python -m benchmarks.validation report --results benchmarks/results/validation.jsonl
+
+The best configurations are then confirmed on every class (``--classes every``, to a results
+file of its own, into which the sweep's records of those configurations may be copied: they are
+the same cells).
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ from skanogan.scoring import SCORE_TYPES
 
 #: Classes of each data set in the sweep, fixed before the first run (hard ones included).
 CLASSES = {"mnist": (2, 3, 5, 8), "fashion_mnist": (0, 2, 4, 6), "elpv": (0,)}
+#: ``--classes``: the sweep's classes, or every class (to confirm the best configurations).
+CLASS_SETS = {
+    "sweep": CLASSES,
+    "every": {"mnist": tuple(range(10)), "fashion_mnist": tuple(range(10)), "elpv": (0,)},
+}
 N_FIT, N_VAL_NORMAL, N_VAL_ANOMALOUS = 2000, 1000, 1000
 ELPV_SIDE, ELPV_HELD_OUT = 64, 0.3
 #: Epoch counts scored in every cell: the model is scored after each of these.
@@ -163,12 +172,15 @@ def run_peer(name: str, X_fit: np.ndarray, X_val: np.ndarray, y_val: np.ndarray,
     return {"scores": {"default": _metrics(y_val, scores)}, "fit_seconds": fit_seconds}
 
 
-def cells(configs: list[str], seeds: tuple[int, ...]) -> Iterator[tuple[str, str, int, int]]:
-    """``(config, dataset, class, seed)``, peers first (seconds), then configs in order."""
+def cells(
+    configs: list[str], seeds: tuple[int, ...], classes: dict[str, tuple[int, ...]] | None = None
+) -> Iterator[tuple[str, str, int, int]]:
+    """``(config, dataset, class, seed)``, peers first (seconds), then configs in order; the
+    classes are :data:`CLASSES` unless given."""
     for config in [*PEERS, *configs]:
         for seed in seeds:
-            for dataset, classes in CLASSES.items():
-                for normal_class in classes:
+            for dataset, classes_of in (classes or CLASSES).items():
+                for normal_class in classes_of:
                     yield config, dataset, normal_class, seed
 
 
@@ -228,12 +240,14 @@ def run(
     results: Path,
     worker: tuple[int, int],
     data_home: str | None = None,
+    classes: dict[str, tuple[int, ...]] | None = None,
 ) -> None:
     """Fit this worker's share of the cells not yet in ``results``, appending one record each."""
     done = {_key(record) for record in read_records(results)}
     index, count = worker
-    for position, (config, dataset, normal_class, seed) in enumerate(cells(configs, seeds)):
-        if position % count != index or (config, dataset, normal_class, seed) in done:
+    for position, cell in enumerate(cells(configs, seeds, classes)):
+        config, dataset, normal_class, seed = cell
+        if position % count != index or cell in done:
             continue
         X_fit, X_val, y_val = load_cell_data(dataset, normal_class, seed, data_home)
         runner = run_peer if config in PEERS else run_skanogan
@@ -272,15 +286,22 @@ def main(argv: list[str] | None = None) -> None:
     run_parser.add_argument("--data-home", help="data folder (default: $SKANOGAN_DATA)")
     for p in (run_parser, sub.add_parser("report", help="print the validation tables")):
         p.add_argument("--results", type=Path, default=Path("benchmarks/results/validation.jsonl"))
+        p.add_argument(
+            "--classes",
+            choices=list(CLASS_SETS),
+            default="sweep",
+            help="the sweep's four classes per data set, or every class",
+        )
     args = parser.parse_args(argv)
+    classes = CLASS_SETS[args.classes]
     if args.command == "run":
         index, count = (int(part) for part in args.worker.split("/"))
         args.results.parent.mkdir(parents=True, exist_ok=True)
-        run(args.configs, tuple(args.seeds), args.results, (index, count), args.data_home)
+        run(args.configs, tuple(args.seeds), args.results, (index, count), args.data_home, classes)
     else:
         from benchmarks.validation_report import render
 
-        print(render(read_records(args.results)))
+        print(render(read_records(args.results), classes))
 
 
 if __name__ == "__main__":

@@ -60,10 +60,13 @@ def summary(cells: dict[tuple, float]) -> dict[str, float]:
     return means
 
 
-def complete(table: dict[str, dict[tuple, float]]) -> set[tuple]:
-    """The cells of a full sweep (every class of every data set, at the seeds recorded)."""
+def complete(
+    table: dict[str, dict[tuple, float]], classes: dict[str, tuple[int, ...]] | None = None
+) -> set[tuple]:
+    """The cells of a full sweep (every class of ``classes``, by default :data:`CLASSES`, of
+    every data set, at the seeds recorded)."""
     seeds = {cell[2] for cells in table.values() for cell in cells}
-    return {(d, c, s) for d, classes in CLASSES.items() for c in classes for s in seeds}
+    return {(d, c, s) for d, of in (classes or CLASSES).items() for c in of for s in seeds}
 
 
 def _summary_line(name: str, cells: dict[tuple, float]) -> str:
@@ -72,7 +75,7 @@ def _summary_line(name: str, cells: dict[tuple, float]) -> str:
     return f"| {name} | {values} | {means['score']:.3f} |"
 
 
-def render(records: list[dict[str, Any]]) -> str:
+def render(records: list[dict[str, Any]], classes: dict[str, tuple[int, ...]] | None = None) -> str:
     """The markdown of the sweep: protocol, ranking, best row per configuration, per class.
 
     Refuses (``ValueError``) records fitted with other parameters than their configuration's.
@@ -81,7 +84,8 @@ def render(records: list[dict[str, Any]]) -> str:
     table = rows(records)
     if not table:
         return "No validation records yet.\n"
-    full = complete(table)
+    classes = classes or CLASSES
+    full = complete(table, classes)
     done = {name: cells for name, cells in table.items() if set(cells) >= full}
     ranked = sorted(done, key=lambda name: -summary(done[name])["score"])
     best = {}
@@ -97,7 +101,7 @@ def render(records: list[dict[str, Any]]) -> str:
         "",
         "Written by `python -m benchmarks.validation report` from the records of "
         "`python -m benchmarks.validation run` (`benchmarks/validation.py` has the protocol). "
-        f"Cells: {len(full)} ({', '.join(f'{d} {list(c)}' for d, c in CLASSES.items())}); "
+        f"Cells: {len(full)} ({', '.join(f'{d} {list(c)}' for d, c in classes.items())}); "
         f"{N_FIT} training normals per MNIST/Fashion-MNIST task, validated on {N_VAL_NORMAL} "
         f"held-out training normals against {N_VAL_ANOMALOUS} training images of the other "
         "classes; ELPV: 70 % of the seed's training-half normals, validated on the other 30 % "

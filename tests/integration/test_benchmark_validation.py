@@ -112,3 +112,21 @@ def test_report_ranks_complete_rows_by_the_mean_over_datasets(monkeypatch):
     ranking = text.split("### Ranking")[1].split("###")[0]
     assert ranking.index("paper/latent@15") < ranking.index("| LOF")  # 0.700 > 0.675
     assert "ganomaly" not in ranking and "Incomplete (cells done of 3): ganomaly 1" in text
+
+
+def test_every_class_confirms_on_all_classes_and_ranks_only_full_rows():
+    """``--classes every``: ten MNIST and Fashion-MNIST classes and ELPV; rows missing a class of
+    them (a configuration only swept on the four classes) are not ranked."""
+    every = validation.CLASS_SETS["every"]
+    cells = list(validation.cells(["ganomaly"], (0,), every))
+    assert len(cells) == 3 * 21 and cells[-1] == ("ganomaly", "elpv", 0, 0)
+    records = [
+        _record(config, dataset, normal_class, 0.9)
+        for config in ("ganomaly", "LOF")
+        for dataset, classes in every.items()
+        for normal_class in classes
+    ] + [_record("paper", "mnist", 2, 1.0)]
+    text = render(records, every)
+    assert "Cells: 21 (mnist [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]" in text
+    ranking = text.split("### Ranking")[1].split("###")[0]
+    assert "ganomaly/latent@15" in ranking and "paper" not in ranking
