@@ -242,5 +242,9 @@ def test_optimizers_state_dict_round_trips():
 
     nets = tiny_networks(0)
     opt = make_optimizers(nets, 2e-4, torch.device("cpu"), None)
-    assert set(opt.state_dict()) == {"g_optimizer", "d_optimizer", "grad_scaler"}
+    assert set(opt.state_dict()) == {"g_optimizer", "d_optimizer", "grad_scaler", "weight_average"}
     opt.load_state_dict(opt.state_dict())
+    # A file written before the weight average existed lacks its key: the average keeps its state.
+    opt.weight_average.n_updates = 5
+    opt.load_state_dict({k: v for k, v in opt.state_dict().items() if k != "weight_average"})
+    assert opt.weight_average.n_updates == 5 and opt.weight_average.live is None
