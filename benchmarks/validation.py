@@ -204,7 +204,7 @@ def check_records(records: list[dict[str, Any]]) -> None:
     """Raise a ``ValueError`` naming the records fitted with other parameters than their
     configuration's: ``BASE``, the configuration and today's defaults for the rest (a
     parameter a record lacks counts at the value older versions trained with)."""
-    defaults = {**LatentRegularizedGAN().get_params(), **LatentRegularizedGAN._implicit_params}
+    defaults = LatentRegularizedGAN().get_params()
     wrong = []
     for record in records:
         if record["config"] in PEERS:

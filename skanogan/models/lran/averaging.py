@@ -43,24 +43,13 @@ class WeightAverage:
     ``decay_t = min(decay, (1 + t) / (10 + t))``: the warm-up of TensorFlow's
     ``ExponentialMovingAverage``, so that the starting weights fade out within a few dozen
     steps whatever ``decay`` is. ``decay=0`` keeps no average: the networks hold the last
-    step's weights.
-
-    Parameters
-    ----------
-    decay : float in [0, 1)
-        The estimator's ``ema_decay``.
+    step's weights. The decay is the estimator's ``ema_decay``, passed to each :meth:`epoch`
+    (a warm start may change it).
     """
 
-    def __init__(self, decay: float) -> None:
-        self.decay = decay
+    def __init__(self) -> None:
         self.live: dict[str, dict[str, torch.Tensor]] | None = None
         self.n_updates = 0
-
-    @property
-    def active(self) -> bool:
-        """Whether epochs must swap weights: an average is kept now, or was by an earlier fit
-        (whose live weights training continues from)."""
-        return self.decay > 0 or self.live is not None
 
     def state_dict(self) -> dict[str, Any]:
         """``live`` (role → state dict, or ``None``) and ``n_updates`` (live references)."""
@@ -71,12 +60,20 @@ class WeightAverage:
         self.n_updates = int(state["n_updates"])
 
     @contextlib.contextmanager
-    def epoch(self, nets: GANetworks) -> Iterator[Callable[[], None]]:
-        """Train ``nets`` on the live weights inside the block, calling the ``update`` it
-        yields after every step; the average goes back into ``nets`` at its end.
+    def epoch(
+        self, nets: GANetworks, decay: float, on_batch: Callable[[], None]
+    ) -> Iterator[Callable[[], None]]:
+        """Train ``nets`` on the live weights inside the block, calling the callback it yields
+        after every step (it updates the average, then calls ``on_batch``); the average goes
+        back into ``nets`` at its end.
 
-        On an error the networks keep the live weights: the caller rolls them back.
+        Without an average (``decay=0``) and no live weights from an earlier fit to go on
+        from, nothing is swapped and the callback is ``on_batch`` itself. On an error the
+        networks keep the live weights: the caller rolls them back.
         """
+        if not decay and self.live is None:
+            yield on_batch
+            return
         average = _copy_states(nets)
         if self.live is not None:
             for name in _AVERAGED:
@@ -90,15 +87,16 @@ class WeightAverage:
         floats = [(avg, live) for avg, live in pairs if avg.is_floating_point()]
         counts = [(avg, live) for avg, live in pairs if not avg.is_floating_point()]
 
-        def update() -> None:
+        def step_done() -> None:
             self.n_updates += 1
-            decay = min(self.decay, (1 + self.n_updates) / (10 + self.n_updates))
+            decay_t = min(decay, (1 + self.n_updates) / (10 + self.n_updates))
             with torch.no_grad():
-                torch._foreach_lerp_([a for a, _ in floats], [v for _, v in floats], 1 - decay)
+                torch._foreach_lerp_([a for a, _ in floats], [v for _, v in floats], 1 - decay_t)
                 for avg, live in counts:
                     avg.copy_(live)
+            on_batch()
 
-        yield update
+        yield step_done
         self.live = _copy_states(nets)
         for name in _AVERAGED:
             getattr(nets, name).load_state_dict(average[name])

@@ -343,11 +343,12 @@ default="residual_density"
         self._train(samples, train_idx, val_idx, seed=seed, batches=batches)
         return self
 
-    # Read by BaseDetector._train after a resume, which replaces networks_ and optimizers_.
     _collapse_bound = COLLAPSE_D_LOSS
 
     def _loop_parts(self, samples: Samples, train_idx: np.ndarray, batches: Batches) -> dict:
-        """``run_epoch``, ``restart`` and ``state`` of :func:`~skanogan.training.fit_loop`."""
+        """``run_epoch``, ``restart`` and ``state`` of :func:`~skanogan.training.fit_loop`
+        (asked for by BaseDetector._train after a resume, which replaces ``networks_`` and
+        ``optimizers_``)."""
         return {
             "run_epoch": self._epoch_runner(samples, train_idx, batches),
             "restart": lambda rng: restart_discriminator(self.networks_, self.optimizers_, rng),
@@ -372,9 +373,7 @@ default="residual_density"
             self.networks_.load_state_dict(states)
 
     def _initialize_optimizers(self, states: dict[str, dict] | None = None) -> None:
-        self.optimizers_ = make_optimizers(
-            self.networks_, self.lr, self.device_, self.amp_dtype_, self.ema_decay
-        )
+        self.optimizers_ = make_optimizers(self.networks_, self.lr, self.device_, self.amp_dtype_)
         if states is not None:
             self.optimizers_.load_state_dict(states)
 
@@ -387,24 +386,17 @@ default="residual_density"
         """``run_epoch(order, on_batch)`` for :func:`~skanogan.training.fit_loop`: one epoch."""
         config, nets = self._train_config(), self._runtime_networks()
         average = self.optimizers_.weight_average
-        # A warm start or a loaded model may have been fitted with another decay.
-        average.decay = self.ema_decay
 
         def run_epoch(order: np.ndarray, on_batch: Callable[[], None]) -> dict[str, float]:
             xs = (
                 self._to_network(self._scaled(samples.read(train_idx[rows])))
                 for rows in batches.rows(order)
             )
-            with cuda_autotune(self.device_):
-                if not average.active:
-                    return train_epoch(nets, self.optimizers_, xs, config, on_batch)
-                with average.epoch(self.networks_) as update:
-
-                    def step_done() -> None:
-                        update()
-                        on_batch()
-
-                    return train_epoch(nets, self.optimizers_, xs, config, step_done)
+            with (
+                cuda_autotune(self.device_),
+                average.epoch(self.networks_, self.ema_decay, on_batch) as step_done,
+            ):
+                return train_epoch(nets, self.optimizers_, xs, config, step_done)
 
         return run_epoch
 

@@ -127,14 +127,10 @@ class Optimizers:
 
 
 def make_optimizers(
-    nets: GANetworks,
-    lr: float,
-    device: torch.device,
-    amp_dtype: torch.dtype | None,
-    ema_decay: float = 0.0,
+    nets: GANetworks, lr: float, device: torch.device, amp_dtype: torch.dtype | None
 ) -> Optimizers:
     """Adam with DCGAN's betas (0.5, 0.999); the scaler is active only for float16 autocast;
-    the weight average with ``ema_decay`` (0: none).
+    an empty weight average.
 
     On CUDA, Adam is the fused kernel (one launch per step instead of several per tensor).
     """
@@ -147,7 +143,7 @@ def make_optimizers(
             nets.discriminator.parameters(), lr=lr, betas=(0.5, 0.999), fused=fused
         ),
         grad_scaler=torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16),
-        weight_average=WeightAverage(ema_decay),
+        weight_average=WeightAverage(),
     )
 
 
