@@ -2,7 +2,9 @@
 
 - ``run --suite quality|mri|mri-synthetic|speed --profile quick|paper``: run a suite, resuming
   where its results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``,
-  ``--weights default|paper``: a subset of the quality suite);
+  ``--weights default|paper``: a subset of the quality suite). The quality suite also has
+  ``--profile ablation`` (MNIST's loss ablation), the synthetic-lesion suite
+  ``select-head|select-brain`` (its selection runs);
 - ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
   0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
 - ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
@@ -32,7 +34,7 @@ def _run(args: argparse.Namespace) -> None:
     for option in _PROFILE_SUBSETS:
         if getattr(args, option) is not None and args.suite != "quality":
             raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
-    if args.suite != "mri-synthetic" and args.profile not in ("quick", "paper"):
+    if args.suite in ("mri", "speed") and args.profile not in ("quick", "paper"):
         raise ValueError(f"--profile must be quick or paper, got {args.profile!r}")
     if args.suite == "speed":
         from benchmarks import speed
@@ -66,6 +68,11 @@ def _run(args: argparse.Namespace) -> None:
     else:
         from benchmarks.runner import PROFILES, run
 
+        if args.profile not in PROFILES:
+            raise ValueError(
+                f"--profile must be one of {', '.join(PROFILES)} for the quality suite, "
+                f"got {args.profile!r}"
+            )
         profile = PROFILES[args.profile]
         for option in _PROFILE_SUBSETS:
             chosen, planned = getattr(args, option), getattr(profile, option)
@@ -159,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--profile",
         default="quick",
-        help="quick or paper; the mri-synthetic suite also has select-head and select-brain "
+        help="quick or paper; the quality suite also has ablation (the MNIST loss ablation at "
+        "2,000 training normals), the mri-synthetic suite select-head and select-brain "
         "(choices made on lesions that are not reported)",
     )
     run.add_argument(

@@ -58,6 +58,20 @@ def test_plan_covers_every_cell_once():
     assert is_ablation == sorted(is_ablation) and sum(is_ablation) == 2 * 2 * 3
 
 
+def test_ablation_profile_holds_mnists_loss_ablation_at_2000_normals():
+    """MNIST's loss ablation lives in its own profile, beside the paper's settings at the same
+    training size; the paper profile keeps only CIFAR-10's (on request)."""
+    ablation = PROFILES["ablation"]
+    fits = list(plan(ablation))
+    assert ablation.n_train == 2000 and ablation.detectors == ("skanogan",)
+    assert len(fits) == 10 * 3 * (1 + len(ABLATIONS))
+    paper = [f for f in fits if f[4] == "paper"]
+    assert len(paper) == 30 and all(f[6] == tuple(SCORE_TYPES) for f in paper)
+    assert all(f[6] == ABLATION_SCORES for f in fits if f[4] in ABLATIONS)
+    assert {f[4] for f in plan(PROFILES["paper"]) if f[4] in ABLATIONS and f[0] == "mnist"} == set()
+    assert PROFILES["paper"].ablation_datasets == ("cifar10",)
+
+
 def test_task_images_shrunk_by_area_mean():
     """image_size shrinks every image of a dataset by area averaging, train and test alike."""
     small = dataclasses.replace(TINY, image_size={"digits": 4})
@@ -323,6 +337,10 @@ def test_cli_detectors_option_runs_only_those(tmp_path, monkeypatch, capsys):
     assert "bogus not in the tiny profile" in capsys.readouterr().err
     assert main(["run", "--suite", "speed", "--detectors", "KNN"]) == 2
     assert "quality suite only" in capsys.readouterr().err
+    assert main(["run", "--profile", "bogus", "--results", str(results)]) == 2
+    assert "--profile must be one of quick, paper, ablation for the quality suite" in (
+        capsys.readouterr().err
+    )
     assert main([*argv, "--datasets", "mnist"]) == 2
     assert "--datasets: mnist not in the tiny profile (its datasets: digits)" in (
         capsys.readouterr().err
