@@ -130,3 +130,37 @@ def test_every_class_confirms_on_all_classes_and_ranks_only_full_rows():
     assert "Cells: 21 (mnist [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]" in text
     ranking = text.split("### Ranking")[1].split("###")[0]
     assert "ganomaly/latent@15" in ranking and "paper" not in ranking
+
+
+def test_paired_table_applies_the_decision_rule(monkeypatch):
+    """A row beats the reference only with a higher score and a paired lead above 2 SE."""
+    import benchmarks.validation_report as report
+
+    monkeypatch.setattr(validation, "CLASSES", {"mnist": (0, 1, 2, 3), "elpv": (0,)})
+    monkeypatch.setattr(report, "CLASSES", validation.CLASSES)
+    monkeypatch.setattr(report, "DATASETS", ("mnist", "elpv"))
+
+    def records(config, values, elpv):
+        out = []
+        for normal_class, auroc in enumerate([*values, elpv]):
+            record = _record(config, "elpv" if normal_class == 4 else "mnist", normal_class % 4, 0)
+            record["scores"] = {"15": {"residual_density": {"auroc": auroc, "ap": auroc}}}
+            out.append(record)
+        return out
+
+    base = [0.90, 0.80, 0.70, 0.60]
+    steady = [v + 0.01 + d for v, d in zip(base, (0.001, -0.001, 0.002, -0.002), strict=True)]
+    noisy = [v + d for v, d in zip(base, (0.05, -0.04, 0.06, -0.03), strict=True)]
+    text = render(
+        records("ganomaly", base, 0.6)
+        + records("paper", steady, 0.6)
+        + records("ganomaly_nuclear", noisy, 0.7)
+    )
+    table = text.split("### Paired against `ganomaly/residual_density@15`")[1].split("###")[0]
+    lines = {ln.split(" | ")[0].strip("| "): ln for ln in table.splitlines() if "@15" in ln}
+    assert lines["paper/residual_density@15"].endswith("| +0.0050 | yes |")
+    assert "+0.0100 ± 0.0009" in lines["paper/residual_density@15"]
+    # A higher score (its ELPV cell) with a paired lead of under 2 SE does not replace it.
+    assert "+0.0100 ± 0.0261" in lines["ganomaly_nuclear/residual_density@15"]
+    assert lines["ganomaly_nuclear/residual_density@15"].endswith("| no |")
+    assert report.paired({("mnist", 0, 0): 0.5}, {("mnist", 0, 0): 0.4})["n"] == 1
