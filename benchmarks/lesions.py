@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["Lesion", "LesionParams", "contrast_bin", "insert_lesions", "size_bin"]
+__all__ = ["Lesion", "LesionParams", "brain_depth", "contrast_bin", "insert_lesions", "size_bin"]
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,29 @@ def _contrast(
     return float(rng.uniform(lo, hi))
 
 
+def brain_depth(brain: np.ndarray, zooms: tuple[float, float, float]) -> np.ndarray:
+    """Distance (mm) from each voxel of ``brain`` to the nearest voxel outside it (0 outside).
+
+    Examples
+    --------
+    >>> brain = np.zeros((5, 5, 5), bool)
+    >>> brain[1:4, 1:4, 1:4] = True
+    >>> float(brain_depth(brain, (2.0, 2.0, 2.0))[2, 2, 2])
+    4.0
+    """
+    return ndimage.distance_transform_edt(
+        brain.astype(bool), sampling=np.asarray(zooms, dtype=np.float64)
+    )
+
+
 def insert_lesions(
     data: np.ndarray,
     brain: np.ndarray,
     zooms: tuple[float, float, float],
     rng: np.random.Generator,
     params: LesionParams = LesionParams(),
+    *,
+    depth: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[Lesion]]:
     """Insert a few synthetic lesions inside ``brain``.
 
@@ -146,6 +163,10 @@ def insert_lesions(
     rng : numpy.random.Generator
         The only source of randomness: the same seed gives the same lesions.
     params : LesionParams, default=LesionParams()
+    depth : ndarray of shape (X, Y, Z), optional
+        :func:`brain_depth` of ``brain`` and ``zooms``, computed when not given; pass it to
+        insert lesions into many copies of one head without recomputing it (seconds per copy
+        at 1 mm).
 
     Returns
     -------
@@ -166,8 +187,10 @@ def insert_lesions(
     if not brain.any():
         raise ValueError("brain mask is empty: there is nowhere to put a lesion")
     zooms_arr = np.asarray(zooms, dtype=np.float64)
-    # Distance (mm) from each brain voxel to the nearest voxel outside the brain.
-    depth = ndimage.distance_transform_edt(brain, sampling=zooms_arr)
+    if depth is None:
+        depth = brain_depth(brain, zooms)
+    elif depth.shape != brain.shape:
+        raise ValueError(f"depth {depth.shape} must have the shape of brain {brain.shape}")
     healthy = tuple(float(v) for v in np.percentile(data[brain], params.healthy_percentiles))
     n = int(rng.integers(params.n_lesions[0], params.n_lesions[1] + 1))
     kinds = _draw_kinds(n, rng)

@@ -55,7 +55,13 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 from benchmarks import detectors as det
-from benchmarks.lesions import LesionParams, contrast_bin, insert_lesions, size_bin
+from benchmarks.lesions import (
+    LesionParams,
+    brain_depth,
+    contrast_bin,
+    insert_lesions,
+    size_bin,
+)
 from benchmarks.mri import (
     BASELINE,
     HEALTHY,
@@ -246,9 +252,12 @@ def load_head_data(
     brain = _ras_mask(load_brain_mask(head, data_home), original)
     head_index = list(HEALTHY).index(head)
     volumes, lesion_masks, ids, lesions = [original], [None], [head], []
+    depth = brain_depth(brain, original.zooms)
     for copy in range(cut.n_copies):
         rng = np.random.default_rng([cut.lesion_seed, head_index, copy])
-        data, mask, drawn = insert_lesions(original.data, brain, original.zooms, rng, cut.lesions)
+        data, mask, drawn = insert_lesions(
+            original.data, brain, original.zooms, rng, cut.lesions, depth=depth
+        )
         volumes.append(dataclasses.replace(original, data=data))
         lesion_masks.append(mask)
         ids.append(f"{head}#{copy}")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmarks.lesions import LesionParams, contrast_bin, insert_lesions, size_bin
+from benchmarks.lesions import LesionParams, brain_depth, contrast_bin, insert_lesions, size_bin
 
 
 def _phantom(shape=(80, 80, 80), radius=38.0):
@@ -24,6 +24,20 @@ def test_same_seed_same_lesions_and_other_seeds_differ():
     np.testing.assert_array_equal(first[0], again[0])
     assert first[2] == again[2]
     assert first[2] != other[2]
+
+
+def test_a_precomputed_depth_gives_the_same_lesions():
+    """Copies of one head share brain_depth: the lesions are those computed without it."""
+    data, brain = _phantom()
+    zooms = (1.0, 1.2, 0.9)
+    depth = brain_depth(brain, zooms)
+    alone = insert_lesions(data, brain, zooms, np.random.default_rng(5))
+    shared = insert_lesions(data, brain, zooms, np.random.default_rng(5), depth=depth)
+    np.testing.assert_array_equal(alone[0], shared[0])
+    np.testing.assert_array_equal(alone[1], shared[1])
+    assert alone[2] == shared[2]
+    with pytest.raises(ValueError, match=r"depth \(80, 80\) must have the shape of brain"):
+        insert_lesions(data, brain, zooms, np.random.default_rng(5), depth=depth[0])
 
 
 def test_lesions_stay_inside_the_brain_and_leave_the_rest_untouched():
