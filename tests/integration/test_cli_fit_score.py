@@ -220,6 +220,42 @@ def test_mri_fit_and_score_with_masks_maps_and_montages(tmp_path):
     assert len(rows) == len(slices.images) and {row["tumour"] for row in rows} == {""}
 
 
+def test_mri_skull_stripped_round_trip(tmp_path, capsys):
+    """mri fit --brain-mask --outside-mask background: the model remembers both, mri score
+    strips the patient's slices the same way, and scoring without masks is refused."""
+    from skanogan.mri import volumes_to_slices
+
+    def brain(head):
+        # A smaller ellipsoid inside the head: what lies between them is "skull".
+        x, y, z = np.indices(head.shape) - (np.asarray(head.shape)[:, None, None, None] - 1) / 2
+        return ((x / 12) ** 2 + (y / 15) ** 2 + (z / 7) ** 2 <= 1).astype(np.float32)
+
+    volumes, masks = [], []
+    for phase in (0.0, 0.5, 1.0):
+        head = smooth_head(phase=phase)
+        volumes.append(write_nifti(tmp_path / f"h{phase:g}.nii.gz", head))
+        masks.append(write_nifti(tmp_path / f"h{phase:g}_brain.nii.gz", brain(head)))
+    model = tmp_path / "stripped.safetensors"
+    strip = ["--outside-mask", "background"]
+    fitted = main(["mri", "fit", *map(str, volumes[:2]), "--brain-mask", *map(str, masks[:2]),
+                   "-o", str(model), *strip, *MRI_TINY, *TINY])  # fmt: skip
+    assert fitted == 0
+    metadata = LatentRegularizedGAN.read_metadata(model)
+    assert metadata["nifti"]["outside_mask"] == "background" and metadata["brain_masks"]
+
+    out = tmp_path / "s.csv"
+    scored = ["mri", "score", str(model), str(volumes[2]), "-o", str(out), "--quiet"]
+    assert main([*scored, "--brain-mask", str(masks[2])]) == 0
+    slices = volumes_to_slices([volumes[2]], brain_masks=[masks[2]], **metadata["nifti"])
+    unstripped = volumes_to_slices([volumes[2]], **{**metadata["nifti"], "outside_mask": "keep"})
+    assert not np.array_equal(slices.images, unstripped.images)  # the stripping did something
+    expected = LatentRegularizedGAN.load(model).decision_function(slices.images)
+    scores = [float(row["score"]) for row in _read_csv(out)]
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    assert main([*scored, "--overwrite"]) == 2
+    assert "was fitted with brain masks; score with --brain-mask" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "case",
     [
