@@ -288,8 +288,8 @@ def plot_training_history(
     >>> X = np.random.default_rng(0).random((32, 8, 8))
     >>> detector = LatentRegularizedGAN(epochs=2, latent_dim=4, base_channels=4, random_state=0)
     >>> fig = plot_training_history(detector.fit(X))
-    >>> [line.get_label() for line in fig.axes[0].get_lines()]  # w_rank=0: no g_rank line
-    ['g_irec', 'g_adv', 'g_zrec', 'g_total']
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['g_irec', 'g_adv', 'g_zrec', 'g_rank', 'g_total']
     """
     from matplotlib.ticker import MaxNLocator
 

@@ -104,6 +104,10 @@ def _assert_matches(actual, expected, where: str) -> None:
         assert len(actual) == len(expected), where
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             _assert_matches(a, e, f"{where}[{i}]")
+    elif "latent_saliency/" in where:
+        # A gradient through the density's precision matrix amplifies the last bits of float
+        # sums, whose order differs between CPU models (4e-6 seen on a second AMD EPYC).
+        np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5, err_msg=where)
     else:
         np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-6, err_msg=where)
 
