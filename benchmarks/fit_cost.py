@@ -61,11 +61,11 @@ def time_fits(
     if dataset not in profile.datasets + profile.on_request:
         raise ValueError(f"dataset {dataset!r} is not in the {profile_name} profile")
     task = load_task(dataset, normal_class, seed, profile, data_home)
+    settings = {w: fit_settings(profile.settings, config_params(w)) for w in WEIGHT_SETS}
     seconds: dict[str, list[float]] = {weights: [] for weights in WEIGHT_SETS}
     for pair in range(pairs):
         for weights in WEIGHT_SETS:
-            settings = fit_settings(profile.settings, config_params(weights))
-            _, fit_s, _, _, _ = fit_and_score("skanogan", settings, task, ("default",))
+            _, fit_s, _, _, _ = fit_and_score("skanogan", settings[weights], task, ("default",))
             seconds[weights].append(fit_s)
             log(f"pair {pair + 1}/{pairs} {weights}: {fit_s:.1f} s")
     medians = {weights: statistics.median(values) for weights, values in seconds.items()}

@@ -97,6 +97,7 @@ def _paired_lines(done: dict[str, dict[tuple, float]], best: dict[str, str]) -> 
     if REFERENCE not in done:
         return []
     reference = done[REFERENCE]
+    reference_score = summary(reference)["score"]
     lines = [
         f"### Paired against `{REFERENCE}`",
         "",
@@ -117,7 +118,7 @@ def _paired_lines(done: dict[str, dict[tuple, float]], best: dict[str, str]) -> 
             continue
         diff = paired(done[name], reference)
         elpv = [done[name][c] - reference[c] for c in reference if c[0] == "elpv"]
-        score = summary(done[name])["score"] - summary(reference)["score"]
+        score = summary(done[name])["score"] - reference_score
         beats = score > 0 and diff["mean"] > MARGIN_SE * diff["se"]
         lines.append(
             f"| {name} | {diff['n']} | {diff['mean']:+.4f} ± {diff['se']:.4f} | "
