@@ -59,8 +59,9 @@ N_FIT, N_VAL_NORMAL, N_VAL_ANOMALOUS = 2000, 1000, 1000
 ELPV_SIDE, ELPV_HELD_OUT = 64, 0.3
 #: Epoch counts scored in every cell: the model is scored after each of these.
 CHECKPOINTS = (5, 10, 15)
-#: Settings shared by every configuration (the paper profile's width).
-BASE = {"base_channels": 32, "device": "cpu"}
+#: Settings shared by every configuration (the paper profile's width). Float32 unless a
+#: configuration asks for bfloat16: ``amp="auto"`` picks the precision by CPU, the sweep must not.
+BASE = {"base_channels": 32, "device": "cpu", "amp": False}
 _PAPER = {key: value for key, value in PAPER_SETTINGS.items() if key != "score_type"}
 _GANOMALY = {"w_irec": 50.0, "w_adv": 1.0, "w_zrec": 1.0, "w_rank": 0.0, "rank_form": "nuclear"}
 #: One lever at a time: the paper's printed weights, GANomaly's balance, and levers around it.
@@ -76,6 +77,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "ganomaly_scale_free_0.1": {**_GANOMALY, "w_rank": 0.1, "rank_form": "scale_free"},
     "ganomaly_width64": {**_GANOMALY, "base_channels": 64},
     "ganomaly_ema": {**_GANOMALY, "ema_decay": 0.99},
+    # The default under CPU bfloat16 mixed precision (amp="auto"'s choice on such CPUs).
+    "ganomaly_scale_free_0.1_bf16": {
+        **_GANOMALY,
+        "w_rank": 0.1,
+        "rank_form": "scale_free",
+        "amp": True,
+    },
 }
 PEERS = ("LOF", "KNN")
 #: Parameters the sweep itself sets on every fit (see :func:`run_skanogan`).
@@ -154,6 +162,7 @@ def run_skanogan(config: str, X_fit: np.ndarray, X_val: np.ndarray, y_val: np.nd
     last = model.history_[-1]
     return {
         "params": {key: value for key, value in model.get_params().items() if key != "verbose"},
+        "precision": precision_name(model.amp_dtype_),
         "scores": results,
         "fit_seconds": fit_seconds,
         "history_last": {k: last[k] for k in ("g_irec", "g_adv", "g_zrec", "g_rank", "d_loss")},
@@ -200,10 +209,17 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def precision_name(amp_dtype: torch.dtype | None) -> str:
+    """``"float32"`` or the autocast dtype's name (``"bfloat16"``)."""
+    return "float32" if amp_dtype is None else str(amp_dtype).removeprefix("torch.")
+
+
 def check_records(records: list[dict[str, Any]]) -> None:
     """Raise a ``ValueError`` naming the records fitted with other parameters than their
     configuration's: ``BASE``, the configuration and today's defaults for the rest (a
-    parameter a record lacks counts at the value older versions trained with)."""
+    parameter a record lacks counts at the value older versions trained with). ``amp`` is
+    checked as the precision that trained the model (records without one: float32, the only
+    CPU precision before bfloat16)."""
     defaults = LatentRegularizedGAN().get_params()
     wrong = []
     for record in records:
@@ -213,9 +229,12 @@ def check_records(records: list[dict[str, Any]]) -> None:
         differ = sorted(
             key
             for key, value in expected.items()
-            if key not in _SET_BY_SWEEP
+            if key not in (*_SET_BY_SWEEP, "amp")
             and record["params"].get(key, LatentRegularizedGAN._implicit_params.get(key)) != value
         )
+        precision = "bfloat16" if expected["amp"] is True else "float32"
+        if record.get("precision", "float32") != precision:
+            differ.append("amp")
         if differ:
             wrong.append(f"{'/'.join(map(str, _key(record)))} ({', '.join(differ)})")
     if wrong:
