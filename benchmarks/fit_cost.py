@@ -65,7 +65,7 @@ def time_fits(
     seconds: dict[str, list[float]] = {weights: [] for weights in WEIGHT_SETS}
     for pair in range(pairs):
         for weights in WEIGHT_SETS:
-            _, fit_s, _, _, _ = fit_and_score("skanogan", settings[weights], task, ("default",))
+            _, fit_s, _, _, _, _ = fit_and_score("skanogan", settings[weights], task, ("default",))
             seconds[weights].append(fit_s)
             log(f"pair {pair + 1}/{pairs} {weights}: {fit_s:.1f} s")
     medians = {weights: statistics.median(values) for weights, values in seconds.items()}

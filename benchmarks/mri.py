@@ -416,7 +416,7 @@ def _fold_scores(
         {"n_train": len(parts["train"]), "n_test": len(evaluated)},
     )
     types = score_types if detector == "skanogan" else ("default",)
-    scores, fit_s, score_s, memory, _ = fit_and_score(detector, settings, task, types)
+    scores, fit_s, score_s, memory, _, _ = fit_and_score(detector, settings, task, types)
     return scores, fit_s, score_s, memory.host_mib
 
 

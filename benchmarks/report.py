@@ -289,6 +289,14 @@ def _paper_differences(auroc: dict, dataset: str) -> list[str]:
     ]
 
 
+def _precision(record: dict[str, Any]) -> str:
+    """What trained a skanogan record's model (older records: float32, the only CPU precision
+    then); ``–`` for the other detectors."""
+    if record["detector"] != "skanogan":
+        return "–"
+    return record.get("precision", "float32")
+
+
 def _cost_table(records: list[dict]) -> list[str]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     main = _main_rows(records)
@@ -296,20 +304,23 @@ def _cost_table(records: list[dict]) -> list[str]:
         key = (r["dataset"], r["detector"], r["config"])
         if key in main:
             threads = r["environment"].get("torch_threads")
-            groups[(r["dataset"], main[key], threads)].append(r)
+            groups[(r["dataset"], main[key], threads, _precision(r))].append(r)
     lines = [
         "### Cost per task (means over cells)",
         "",
         "Fit and score seconds are wall time; train img/s is training images per second of fit "
         "(all epochs included); peak host MiB is the benchmark process's peak resident memory "
         "during the cell, loaded data sets included. Cells run with different numbers of "
-        "torch threads are averaged apart (threads, then the number of cells).",
+        'torch threads, or skanogan trained in another precision (`amp="auto"` is bfloat16 '
+        "on CPUs with native bfloat16), are averaged apart.",
         "",
-        "| dataset | detector | threads (cells) | scoring | n train | n test | fit s | score s "
-        "| train img/s | score img/s | peak host MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | detector | threads | precision | cells | scoring | n train | n test "
+        "| fit s | score s | train img/s | score img/s | peak host MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for (dataset, detector, threads), rs in sorted(groups.items(), key=lambda g: str(g[0])):
+    for (dataset, detector, threads, precision), rs in sorted(
+        groups.items(), key=lambda g: str(g[0])
+    ):
         mean = {
             k: np.mean([r[k] for r in rs])
             for k in (
@@ -323,8 +334,8 @@ def _cost_table(records: list[dict]) -> list[str]:
             )
         }
         lines.append(
-            f"| {dataset} | {detector} | {threads} ({len(rs)}) | {rs[0]['scoring']} | "
-            f"{mean['n_train']:.0f} | "
+            f"| {dataset} | {detector} | {threads} | {precision} | {len(rs)} | "
+            f"{rs[0]['scoring']} | {mean['n_train']:.0f} | "
             f"{mean['n_test']:.0f} | {mean['fit_seconds']:.1f} | {mean['score_seconds']:.2f} | "
             f"{mean['train_images_per_s']:.0f} | {mean['score_images_per_s']:.0f} | "
             f"{mean['peak_host_mib']:.0f} |"

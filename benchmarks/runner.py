@@ -489,9 +489,14 @@ def _scoring_label(detector: str, settings: dict[str, Any]) -> str:
     return mode
 
 
+def precision_name(amp_dtype: torch.dtype | None) -> str:
+    """What trained a skanogan model: ``"float32"`` or its autocast dtype (``"bfloat16"``)."""
+    return "float32" if amp_dtype is None else str(amp_dtype).removeprefix("torch.")
+
+
 def fit_and_score(
     detector: str, settings: dict[str, Any], task: Task, score_types: tuple[str, ...]
-) -> tuple[dict[str, np.ndarray], float, float, PeakMemory, dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, np.ndarray], float, float, PeakMemory, dict[str, dict[str, Any]], str | None]:
     """Fit one detector on ``task`` and score its test images with each of ``score_types``.
 
     Returns
@@ -503,6 +508,9 @@ def fit_and_score(
     memory : PeakMemory
     params : dict
         ``{score type: JSON parameters of the model as it scored}`` for skanogan, else empty.
+    precision : str or None
+        What trained skanogan's networks (``"float32"``, ``"bfloat16"``: ``amp="auto"``
+        depends on the CPU); ``None`` for the other detectors.
     """
     model = det.make_detector(detector, seed=task.seed, settings=settings)
     X_train = det.prepare_inputs(detector, task.X_train)
@@ -524,7 +532,10 @@ def fit_and_score(
                 detector, model, X_test, per_sample=settings.get("per_sample_scoring", True)
             )
         score_seconds = (time.perf_counter() - start) / len(score_types)
-    return scores, fit_seconds, score_seconds, memory, params
+    precision = None
+    if detector == "skanogan":
+        precision = precision_name(model.amp_dtype_)
+    return scores, fit_seconds, score_seconds, memory, params, precision
 
 
 def fit_settings(profile_settings: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -558,7 +569,7 @@ def run(
         if task is None or (task.dataset, task.normal_class, task.seed) != wanted:
             task = load_task(*wanted, profile, data_home)
         settings = fit_settings(profile.settings, params)
-        scores, fit_s, score_s, memory, fitted = fit_and_score(
+        scores, fit_s, score_s, memory, fitted, precision = fit_and_score(
             detector, settings, task, tuple(configs)
         )
         records = []
@@ -566,7 +577,9 @@ def run(
             # skanogan's records say what they were fitted with and on which defaults, so
             # the report can refuse one whose name claims other settings.
             provenance = (
-                {"params": fitted[score_type], "defaults": defaults} if score_type in fitted else {}
+                {"params": fitted[score_type], "defaults": defaults, "precision": precision}
+                if score_type in fitted
+                else {}
             )
             record = {
                 "dataset": dataset,

@@ -78,10 +78,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks import detectors as det
-from benchmarks.runner import PeakMemory, environment
+from benchmarks.runner import PeakMemory, environment, precision_name
 from benchmarks.speed_report import render_markdown
 from skanogan import LatentRegularizedGAN
-from skanogan.core._device import resolve_amp_dtype, resolve_device
+from skanogan.core._device import cpu_supports_bf16, resolve_amp_dtype, resolve_device
 from skanogan.core._validation import validate_samples
 from skanogan.io._files import write_atomically
 from skanogan.models.lran.train_step import train_epoch
@@ -373,6 +373,28 @@ def matmul_peak(
     }
 
 
+#: CPU flags that decide the speed of float32 and bfloat16 work, printed beside the figures.
+_ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "asimd", "bf16", "sve")
+
+
+def instruction_sets() -> list[str]:
+    """Which of :data:`_ISA_FLAGS` this CPU reports (``/proc/cpuinfo``; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            flags.update(line.split(":", 1)[1].split())
+    return [flag for flag in _ISA_FLAGS if flag in flags]
+
+
+def mixed_precision_available(device: torch.device) -> bool:
+    """Whether ``amp=True`` runs on ``device``: any CUDA device, a CPU with native bfloat16."""
+    return device.type == "cuda" or cpu_supports_bf16()
+
+
 def compute_dtype(model: LatentRegularizedGAN) -> torch.dtype:
     """The dtype the fitted ``model``'s convolutions and matmuls run in: its autocast dtype,
     else its networks' dtype; the peak of the same dtype is the one to compare with."""
@@ -420,13 +442,19 @@ def _fractions(gflops: dict[str, float], dtype: torch.dtype, peak_of: PeakOf) ->
 
 
 def _throughput(
-    profile: SpeedProfile, side: int, channels: int, peak_of: PeakOf, compile: bool = False
+    profile: SpeedProfile,
+    side: int,
+    channels: int,
+    peak_of: PeakOf,
+    compile: bool = False,
+    amp: bool | str = "auto",
 ) -> dict[str, Any]:
     """Part 1 for one image shape: training and scoring images/s, FLOPs, memory.
 
     With ``compile``, the estimator's ``compile=True`` networks; the warm-up steps and calls
-    compile them, outside the timed blocks. ``peak_of(dtype)`` is the run's matmul peak in
-    that dtype (:func:`matmul_peak`, measured with the threads used here).
+    compile them, outside the timed blocks. ``amp`` is the estimator's parameter (``False``:
+    float32, ``True``: mixed precision). ``peak_of(dtype)`` is the run's matmul peak in that
+    dtype (:func:`matmul_peak`, measured with the threads used here).
     """
     rng = np.random.default_rng(profile.seed)
     batch = profile.batch_size
@@ -435,7 +463,7 @@ def _throughput(
     X_score = _images(rng, profile.score_images, (channels, side, side))
     with PeakMemory() as memory:
         # One fit epoch on two batches builds the networks and optimizers and warms them up.
-        model = _estimator(profile).set_params(compile=compile).fit(X_train[: 2 * batch])
+        model = _estimator(profile).set_params(compile=compile, amp=amp).fit(X_train[: 2 * batch])
         device = model.device_
         samples = validate_samples(model, X_train, reset=False)
         nets, config = model._runtime_networks(), model._train_config()
@@ -480,6 +508,7 @@ def _throughput(
         "image_size": side,
         "channels": channels,
         "compile": compile,
+        "amp": amp,
         "batch_size": batch,
         "train_steps": profile.train_steps,
         "train_seconds": train_s,
@@ -919,7 +948,8 @@ def run_speed(
         "settings": dataclasses.asdict(profile),
         "command": command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "device": str(device),
-        "amp_dtype": None if amp_dtype is None else str(amp_dtype).removeprefix("torch."),
+        "amp_dtype": None if amp_dtype is None else precision_name(amp_dtype),
+        "instruction_sets": instruction_sets(),
         "torch_flags": {
             "matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
             "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
@@ -955,12 +985,20 @@ def run_speed(
         record["matmul_amp"] = peak_of(amp_dtype)
     record["peaks"] = peaks
     record["throughput"] = []
-    shapes = [(side, channels, False) for side in profile.sizes for channels in profile.channels]
-    shapes += [(side, channels, True) for channels, side in profile.compile_shapes]
-    for side, channels, compile in shapes:
-        row = _throughput(profile, side, channels, peak_of, compile)
+    # Each shape in float32 and, where this device has it, in mixed precision: the two rows
+    # that decide amp="auto"; the compiled rows run with the default amp.
+    amps: list[bool | str] = [False, True] if mixed_precision_available(device) else [False]
+    shapes = [
+        (side, channels, False, amp)
+        for side in profile.sizes
+        for channels in profile.channels
+        for amp in amps
+    ]
+    shapes += [(side, channels, True, "auto") for channels, side in profile.compile_shapes]
+    for side, channels, compile, amp in shapes:
+        row = _throughput(profile, side, channels, peak_of, compile, amp)
         record["throughput"].append(row)
-        label = f"{side} px x{channels}{' compiled' if compile else ''}"
+        label = f"{side} px x{channels} {row['compute_dtype']}{' compiled' if compile else ''}"
         log(
             f"{label}: train {row['train_images_per_s']:.1f} img/s "
             f"({row['train_fraction_of_peak']:.0%} of peak), score "

@@ -27,6 +27,7 @@ def _mib(value: float | None) -> str:
 _THROUGHPUT = [
     ("size", "{image_size} px{compiled}"),
     ("C", "{channels}"),
+    ("precision", "{precision}"),
     ("train img/s", "{train_images_per_s:,.1f}"),
     ("score img/s", "{score_images_per_s:,.1f}"),
     ("train GFLOP/img", "{train_gflop_per_image:.4f}"),
@@ -77,6 +78,8 @@ def _memory(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "host": _mib(r.get("peak_host_mib")),
             "device": _mib(r.get("peak_device_mib")),
             "compiled": " (compile=True)" if r.get("compile") else "",
+            # Records before mixed-precision rows ran every shape in float32 on the CPU.
+            "precision": r.get("compute_dtype", "float32"),
         }
         for r in rows
     ]
@@ -94,6 +97,14 @@ def _peaks(record: dict[str, Any]) -> str:
             f"sides {sides}, at {peak['side']}{threads})"
         )
     return "; ".join(parts)
+
+
+def _isa(record: dict[str, Any]) -> str:
+    """The CPU's instruction sets that bear on float32 and bfloat16 speed (newer records)."""
+    flags = record.get("instruction_sets")
+    if flags is None:
+        return ""
+    return f"; instruction sets: {', '.join(flags) or 'none of those checked'}"
 
 
 def _fit_rate(comparison: list[dict[str, Any]]) -> list[str]:
@@ -126,7 +137,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         f"- Command: `{rerun_command(record['command'])}`, finished {record['finished']} "
         f"({record['total_seconds']:.0f} s in all)",
         f"- Device: {record['device']}{gpu}{amp}; CPU: {env['cpu']}, {env['cpu_count']} "
-        f"cores, {env['torch_threads']} torch threads",
+        f"cores, {env['torch_threads']} torch threads{_isa(record)}",
         f"- Versions: {versions}",
         f"- Peak: {_peaks(record)}",
         "",

@@ -45,6 +45,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 import skanogan
+from benchmarks.runner import precision_name
 from skanogan import PAPER_SETTINGS, LatentRegularizedGAN, datasets
 from skanogan.scoring import SCORE_TYPES
 
@@ -207,11 +208,6 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:  # a torn last line from a killed run
             continue
     return records
-
-
-def precision_name(amp_dtype: torch.dtype | None) -> str:
-    """``"float32"`` or the autocast dtype's name (``"bfloat16"``)."""
-    return "float32" if amp_dtype is None else str(amp_dtype).removeprefix("torch.")
 
 
 def check_records(records: list[dict[str, Any]]) -> None:

@@ -236,7 +236,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             for start in range(0, n_rows, self.eval_batch_size):
                 batch = slice(start, start + self.eval_batch_size)
                 read = batch if rows is None else rows[batch]
-                out = fn(self._scaled(samples.read(read))).detach().cpu().numpy()
+                out = fn(self._scaled(samples.read(read))).detach()
+                if out.dtype in (torch.bfloat16, torch.float16):
+                    # Autocast's outputs (codes, reconstructions) are returned as float32:
+                    # numpy has no bfloat16, and the public methods promise float32.
+                    out = out.float()
+                out = out.cpu().numpy()
                 if outputs is None:
                     # Filled in place: per-batch arrays kept alive until a final concatenate
                     # fragment the heap, and memory then grows with n (glibc keeps it).

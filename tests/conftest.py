@@ -14,7 +14,11 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # One process per core under pytest-xdist: torch's own threads would only contend for them.
     torch.set_num_threads(1)
 
-TINY = dict(latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", random_state=0)
+#: Float32 (amp=False): the suite's exact comparisons must not depend on whether the CPU running
+#: it has bfloat16, which amp="auto" would use; tests/integration/test_cpu_amp.py tests that path.
+TINY = dict(
+    latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", amp=False, random_state=0
+)
 
 
 @pytest.fixture

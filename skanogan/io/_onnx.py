@@ -139,6 +139,16 @@ def export_onnx(
 
     _import_onnx()  # fail early, saying what to install, before building the graph
     detector._check_score_type(detector._score_statistics())
+    amp_dtype = getattr(detector, "amp_dtype_", None)
+    if amp_dtype is not None:
+        warnings.warn(
+            f"this model trains and scores in {str(amp_dtype).removeprefix('torch.')} mixed "
+            "precision, and the ONNX graph computes in float32: its scores differ from "
+            "decision_function's by that rounding (up to a few percent), so compare them with "
+            "threshold_ with care; fit with amp=False for a graph that matches to float32",
+            UserWarning,
+            stacklevel=3,
+        )
 
     graph = ScoringGraph(
         detector.networks_,

@@ -121,7 +121,9 @@ class SavingMixin:
         Its ``metadata_props`` hold ``skanogan_version``, ``score_type``, ``threshold``
         (``predict`` is ``score > threshold``), ``input_layout``, ``input_shape`` and
         ``outputs``. Scores agree with :meth:`decision_function` to float32 precision (tabular
-        models, scored in float64 by PyTorch, are exported in float32).
+        models, scored in float64 by PyTorch, are exported in float32). A model that trains
+        and scores in mixed precision (``amp_dtype_`` set) warns: its graph still computes in
+        float32, so its scores differ from :meth:`decision_function`'s by that rounding.
 
         Parameters
         ----------

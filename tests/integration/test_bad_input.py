@@ -25,7 +25,9 @@ nib = pytest.importorskip("nibabel")
 pytest.importorskip("matplotlib")
 from skanogan.mri import load_volume, volumes_to_slices  # noqa: E402
 
-TINY = dict(latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", random_state=0)
+TINY = dict(
+    latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", amp=False, random_state=0
+)
 RNG = np.random.default_rng(0)
 TAB = RNG.random((24, 6))
 IMG = RNG.random((24, 8, 8))

@@ -7,12 +7,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from benchmarks.__main__ import main
 from benchmarks.configs import ABLATIONS, default_score_type, json_params
 from benchmarks.report import PAPER, aggregate, render, write_report
-from benchmarks.runner import PROFILES, Profile, load_task, plan, read_results, run
+from benchmarks.runner import (
+    PROFILES,
+    Profile,
+    load_task,
+    plan,
+    precision_name,
+    read_results,
+    run,
+)
 from skanogan import PAPER_SETTINGS, LatentRegularizedGAN
+from skanogan.core._device import resolve_amp_dtype
 from skanogan.scoring import SCORE_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,8 +126,10 @@ def test_run_writes_records_and_resumes(tmp_path):
     for r in records:
         assert r["settings"] == TINY.settings
         if r["detector"] != "skanogan":
-            assert "params" not in r
+            assert "params" not in r and "precision" not in r
             continue
+        # What amp="auto" trains in on this CPU.
+        assert r["precision"] == precision_name(resolve_amp_dtype("auto", torch.device("cpu")))
         weights, score = r["config"].split("/")
         params = r["params"]
         assert r["defaults"] == defaults and params["score_type"] == score
@@ -402,7 +414,15 @@ def test_report_names_the_detectors_of_each_environment(tmp_path):
             record["environment"] = {**record["environment"], "torch_threads": threads}
     cost = render(records, "tiny.jsonl").split("### Cost per task")[1]
     ecod = [line for line in cost.splitlines() if "| ECOD |" in line]
-    assert len(ecod) == 2 and f"| ECOD | {threads} (2) |" in "".join(ecod)
+    assert len(ecod) == 2 and f"| ECOD | {threads} | – | 2 |" in "".join(ecod)
+    # So are skanogan's fits in another precision.
+    for record in records:
+        if record["detector"] == "skanogan" and record["seed"] == 0:
+            record["precision"] = "bfloat16" if record["precision"] == "float32" else "float32"
+    cost = render(records, "tiny.jsonl").split("### Cost per task")[1]
+    assert {"float32", "bfloat16"} <= {
+        line.split(" | ")[3] for line in cost.splitlines() if "| skanogan " in line
+    }
 
 
 def test_report_states_what_remains_and_the_command(tmp_path, monkeypatch):

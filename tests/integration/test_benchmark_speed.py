@@ -22,6 +22,7 @@ from benchmarks.speed import (
 )
 from benchmarks.speed_report import render_markdown
 from skanogan import LatentRegularizedGAN
+from skanogan.core import _device
 
 pytest.importorskip("pyod")
 
@@ -75,8 +76,11 @@ def test_tiny_profile_writes_every_figure(tiny_run):
     for key in ("environment", "settings", "command", "device", "matmul", "started", "finished"):
         assert key in record
     assert record["matmul"]["gflops"] > 0
-    (row,) = record["throughput"]
-    assert (row["image_size"], row["channels"]) == (16, 1)
+    # float32, then mixed precision where this CPU runs bfloat16 natively.
+    mixed = [True] if speed.mixed_precision_available(torch.device("cpu")) else []
+    assert [r["amp"] for r in record["throughput"]] == [False, *mixed]
+    row = record["throughput"][0]
+    assert (row["image_size"], row["channels"], row["compute_dtype"]) == (16, 1, "float32")
     for key in (
         "train_images_per_s",
         "score_images_per_s",
@@ -98,7 +102,7 @@ def test_tiny_profile_writes_every_figure(tiny_run):
 
 def test_training_counts_more_flops_than_scoring(tiny_run):
     """A training step (G and D, forward and backward) costs more than scoring an image."""
-    (row,) = tiny_run[0]["throughput"]
+    row = tiny_run[0]["throughput"][0]
     assert row["score_gflop_per_image"] > 0
     assert row["train_gflop_per_image"] > row["score_gflop_per_image"]
 
@@ -238,7 +242,7 @@ def test_fraction_is_of_the_peak_of_the_compute_dtype():
     assert row["train_fraction_of_peak"] == 0.2 and row["train_fraction_of_float32_peak"] == 0.8
     row = speed._fractions({"train_gflops": 80.0}, torch.float32, peaks.__getitem__)
     assert row["train_fraction_of_peak"] == 0.8 and "train_fraction_of_float32_peak" not in row
-    model = LatentRegularizedGAN(base_channels=4, latent_dim=4, epochs=1, random_state=0)
+    model = LatentRegularizedGAN(base_channels=4, latent_dim=4, epochs=1, amp=False)
     model.fit(np.zeros((8, 1, 16, 16), dtype=np.uint8))
     assert compute_dtype(model) == torch.float32
     model.amp_dtype_ = torch.bfloat16
@@ -250,21 +254,22 @@ def test_ratios_share_their_work_and_threads(tiny_run):
     same timed work, over the peak of the same dtype measured with the same threads; the fit's
     counted FLOPs over its own seconds."""
     record = tiny_run[0]
-    (row,) = record["throughput"]
-    peak = record["peaks"][row["compute_dtype"]]
     assert record["matmul"] == record["peaks"]["float32"]
-    assert peak["threads"] == row["threads"] == record["threads"] == 1
-    for part in ("train", "score"):
-        gflops = row[f"{part}_gflop_per_image"] * row[f"{part}_images_per_s"]
-        assert row[f"{part}_gflops"] == pytest.approx(gflops)
-        assert row[f"{part}_fraction_of_peak"] == pytest.approx(gflops / peak["gflops"])
+    for row in record["throughput"]:
+        peak = record["peaks"][row["compute_dtype"]]
+        assert peak["threads"] == row["threads"] == record["threads"] == 1
+        for part in ("train", "score"):
+            gflops = row[f"{part}_gflop_per_image"] * row[f"{part}_images_per_s"]
+            assert row[f"{part}_gflops"] == pytest.approx(gflops)
+            assert row[f"{part}_fraction_of_peak"] == pytest.approx(gflops / peak["gflops"])
         padded = row[f"{part}_gflop_per_image_with_padding"]
         assert row[f"{part}_gflop_per_image"] < padded
     fit = record["comparison"][0]
     assert fit["detector"] == "skanogan"
     assert fit["fit_gflop"] == pytest.approx(sum(fit["fit_gflop_parts"].values()))
     assert fit["fit_gflops"] == pytest.approx(fit["fit_gflop"] / fit["fit_seconds"])
-    assert fit["fit_fraction_of_peak"] == pytest.approx(fit["fit_gflops"] / peak["gflops"])
+    fit_peak = record["peaks"][fit["compute_dtype"]]
+    assert fit["fit_fraction_of_peak"] == pytest.approx(fit["fit_gflops"] / fit_peak["gflops"])
     markdown = tiny_run[1].with_suffix(".md").read_text()
     assert "skanogan's `fit` counted" in markdown and "float32 matmul" in markdown
 
@@ -332,8 +337,30 @@ def test_compile_rows_are_measured_with_compile_true(tmp_path, eager_compile):
         TINY, compile_shapes=((1, 16),), comparison_detectors=("skanogan",), linearity=()
     )
     record = run_speed(profile, tmp_path / "speed.json", command="test", log=lambda _: None)
-    plain, with_compile = record["throughput"]
+    plain, with_compile = record["throughput"][0], record["throughput"][-1]
     assert (plain["compile"], with_compile["compile"]) == (False, True)
     assert eager_compile and with_compile["train_images_per_s"] > 0
     assert with_compile["train_gflop_per_image"] == plain["train_gflop_per_image"]
     assert "| 16 px (compile=True) | 1 |" in (tmp_path / "speed.md").read_text()
+
+
+@pytest.mark.slow
+def test_mixed_precision_rows_beside_float32(tmp_path, monkeypatch):
+    """Where bfloat16 runs (here: said to, emulated on CPUs without it), each shape gets a
+    float32 row and a bfloat16 row of the same counted work, and the page names both and the
+    CPU's instruction sets."""
+    monkeypatch.setattr(_device, "cpu_supports_bf16", lambda: True)
+    monkeypatch.setattr(speed, "cpu_supports_bf16", lambda: True)
+    profile = dataclasses.replace(TINY, comparison_detectors=("skanogan",), linearity=())
+    record = run_speed(profile, tmp_path / "speed.json", command="test", log=lambda _: None)
+    float32, bfloat16 = record["throughput"]
+    assert (float32["amp"], float32["compute_dtype"]) == (False, "float32")
+    assert (bfloat16["amp"], bfloat16["compute_dtype"]) == (True, "bfloat16")
+    assert bfloat16["train_gflop_per_image"] == float32["train_gflop_per_image"]
+    assert bfloat16["train_fraction_of_peak"] == pytest.approx(
+        bfloat16["train_gflops"] / record["peaks"]["bfloat16"]["gflops"]
+    )
+    page = (tmp_path / "speed.md").read_text()
+    assert "| 16 px | 1 | float32 |" in page and "| 16 px | 1 | bfloat16 |" in page
+    assert "instruction sets:" in page
+    assert record["instruction_sets"] == speed.instruction_sets()

@@ -188,3 +188,13 @@ def test_tabular_models_record_full_precision(tiny, images, monkeypatch):
     _support(monkeypatch, True)
     detector = tiny(amp=True).fit(images.reshape(40, -1)[:, :6])
     assert detector.amp_dtype_ is None
+
+
+def test_exporting_a_bf16_model_to_onnx_warns_that_the_graph_is_float32(bf16_model, tmp_path):
+    """The ONNX graph computes in float32: a bfloat16 model's export says its scores differ."""
+    pytest.importorskip("onnx")
+    with pytest.warns(
+        UserWarning, match="bfloat16 mixed precision.*ONNX graph computes in float32"
+    ):
+        path = bf16_model.export_onnx(tmp_path / "bf16.onnx")
+    assert path.exists()

@@ -15,7 +15,9 @@ _EXTRA = "needs the 'onnx' extra: pip install 'skanogan[onnx]'"
 onnx = pytest.importorskip("onnx", reason=_EXTRA)
 onnxruntime = pytest.importorskip("onnxruntime", reason=_EXTRA)
 
-TINY = dict(latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", random_state=0)
+TINY = dict(
+    latent_dim=4, base_channels=4, epochs=1, batch_size=16, device="cpu", amp=False, random_state=0
+)
 BATCH_SIZES = (1, 7)
 
 

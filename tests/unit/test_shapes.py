@@ -412,9 +412,8 @@ def test_resolve_device_unsupported_is_value_error(device):
         resolve_device(device)
 
 
-def test_resolve_amp_dtype_auto_on_cpu_is_none():
-    """amp='auto' (and False) on the CPU means full precision."""
-    assert resolve_amp_dtype("auto", CPU) is None
+def test_resolve_amp_dtype_false_on_cpu_is_none():
+    """amp=False on the CPU means full precision (amp='auto': tests/integration/test_cpu_amp.py)."""
     assert resolve_amp_dtype(False, CPU) is None
 
 
