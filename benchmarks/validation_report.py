@@ -128,6 +128,57 @@ def _paired_lines(done: dict[str, dict[tuple, float]], best: dict[str, str]) -> 
     return [*lines, ""]
 
 
+#: Suffix of a configuration that is another one under CPU bfloat16 mixed precision.
+BF16_SUFFIX = "_bf16"
+
+
+def _per_seed_scores(cells: dict[tuple, float]) -> dict[int, float]:
+    """The score of each seed's cells."""
+    seeds = sorted({cell[2] for cell in cells})
+    return {s: summary({c: v for c, v in cells.items() if c[2] == s})["score"] for s in seeds}
+
+
+def _precision_lines(done: dict[str, dict[tuple, float]]) -> list[str]:
+    """Each ``X_bf16`` row against its float32 twin ``X``, seed by seed (``amp="auto"``)."""
+    pairs = [
+        (name.replace(f"{BF16_SUFFIX}/", "/"), name)
+        for name in done
+        if name.split("/")[0].endswith(BF16_SUFFIX)
+    ]
+    pairs = [(float32, bf16) for float32, bf16 in pairs if float32 in done]
+    if not pairs:
+        return []
+    lines = [
+        "### bfloat16 against float32",
+        "",
+        "Each configuration trained under CPU bfloat16 autocast against the same configuration "
+        "in float32, on the same cells and seeds. Per-seed score (mean over data sets of the "
+        "mean AUROC over classes), mean ± std over seeds, and the paired per-class difference "
+        "(MNIST and Fashion-MNIST cells of every seed, mean ± standard error). Criterion "
+        "(issue 16): the bfloat16 mean score may not fall below the float32 one by more than "
+        "the float32 seed spread (its std over seeds).",
+        "",
+        "| row | seeds | float32 score per seed | bfloat16 score per seed | float32 mean ± std "
+        "| bfloat16 mean ± std | paired difference | within the seed spread |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for float32, bf16 in sorted(pairs):
+        seeds32, seeds16 = _per_seed_scores(done[float32]), _per_seed_scores(done[bf16])
+        common = sorted(set(seeds32) & set(seeds16))
+        a = np.array([seeds32[s] for s in common])
+        b = np.array([seeds16[s] for s in common])
+        diff = paired(done[bf16], done[float32])
+        spread = float(np.std(a, ddof=1)) if len(a) > 1 else float("nan")
+        within = b.mean() >= a.mean() - spread
+        lines.append(
+            f"| {float32} | {len(common)} | {', '.join(f'{v:.4f}' for v in a)} | "
+            f"{', '.join(f'{v:.4f}' for v in b)} | {a.mean():.4f} ± {spread:.4f} | "
+            f"{b.mean():.4f} ± {np.std(b, ddof=1) if len(b) > 1 else float('nan'):.4f} | "
+            f"{diff['mean']:+.4f} ± {diff['se']:.4f} | {'yes' if within else 'no'} |"
+        )
+    return [*lines, ""]
+
+
 def render(records: list[dict[str, Any]], classes: dict[str, tuple[int, ...]] | None = None) -> str:
     """The markdown of the sweep: protocol, ranking, best row per configuration, per class.
 
@@ -181,6 +232,7 @@ def render(records: list[dict[str, Any]], classes: dict[str, tuple[int, ...]] | 
         *(_summary_line(name, done[name]) for name in best.values()),
         "",
         *_paired_lines(done, best),
+        *_precision_lines(done),
         "### Per class: best row of each configuration",
         "",
         "| row | " + " | ".join(f"{d} {c}" for d, c, _ in cells) + " |",

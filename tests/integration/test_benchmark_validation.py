@@ -164,3 +164,28 @@ def test_paired_table_applies_the_decision_rule(monkeypatch):
     assert "+0.0100 ± 0.0261" in lines["ganomaly_nuclear/residual_density@15"]
     assert lines["ganomaly_nuclear/residual_density@15"].endswith("| no |")
     assert report.paired({("mnist", 0, 0): 0.5}, {("mnist", 0, 0): 0.4})["n"] == 1
+
+
+def test_precision_table_compares_each_bf16_row_with_its_float32_twin(monkeypatch):
+    """``X_bf16`` against ``X`` seed by seed; the criterion is the float32 seed spread, and a
+    record whose precision is not its configuration's is refused."""
+    import benchmarks.validation_report as report
+
+    monkeypatch.setattr(validation, "CLASSES", {"mnist": (0, 1), "elpv": (0,)})
+    monkeypatch.setattr(report, "CLASSES", validation.CLASSES)
+    monkeypatch.setattr(report, "DATASETS", ("mnist", "elpv"))
+    float32, bf16 = "ganomaly_scale_free_0.1", "ganomaly_scale_free_0.1_bf16"
+    records = []
+    for seed, (a, b) in enumerate([(0.90, 0.89), (0.92, 0.92), (0.94, 0.93)]):
+        for dataset, normal_class in (("mnist", 0), ("mnist", 1), ("elpv", 0)):
+            for config, auroc, precision in ((float32, a, "float32"), (bf16, b, "bfloat16")):
+                record = _record(config, dataset, normal_class, auroc)
+                records.append({**record, "seed": seed, "precision": precision})
+    table = render(records).split("### bfloat16 against float32")[1].split("###")[0]
+    (line,) = [row for row in table.splitlines() if row.startswith(f"| {float32}/latent@15 |")]
+    cells = [cell.strip() for cell in line.split("|")[1:-1]]
+    assert cells[1] == "3" and cells[2] == "0.9000, 0.9200, 0.9400"
+    assert cells[4] == "0.9200 ± 0.0200" and cells[5] == "0.9133 ± 0.0208"
+    assert cells[6] == "-0.0067 ± 0.0021" and cells[7] == "yes"  # 0.9133 >= 0.92 - 0.02
+    with pytest.raises(ValueError, match=r"ganomaly_scale_free_0.1_bf16/mnist/0/0 \(amp\)"):
+        render([{**records[1], "precision": "float32"}])
