@@ -3,7 +3,8 @@
 ``python -m benchmarks reproduce --results FILE --cell DATASET CLASS SEED`` refits every
 skanogan weight set recorded for that cell (its profile, settings and seed; records of skanogan
 0.1.0 read through :data:`benchmarks.configs.LEGACY_CONFIGS`), scores it with the recorded
-score types and prints the recorded and the new AUROC of each. It exits with 0 when every
+score types and prints the recorded and the new AUROC of each. The refit runs in the precision
+the record names (float32 for records without one). It exits with 0 when every
 difference is within the tolerance; otherwise it names the records that differ and exits
 with 2. A reproduced cell is what lets old records of the paper's settings stand for the
 ``paper`` row (``python -m benchmarks report --legacy-paper-rows``).
@@ -98,6 +99,9 @@ def reproduce(
         # 0.1.0 wrote the config's weights into "settings"; the config's claim comes last, so
         # both spellings fit the same model.
         settings = fit_settings(records[0]["settings"], config_params(weights))
+        # In the precision that trained the record (amp="auto" depends on the CPU; records
+        # before bfloat16 on the CPU were float32).
+        settings["skanogan"]["amp"] = records[0].get("precision", "float32") != "float32"
         score_types = tuple(r["as"].split("/")[1] for r in records)
         scores, fit_s, *_ = fit_and_score("skanogan", settings, task, score_types)
         for record, score_type in zip(records, score_types, strict=True):
