@@ -144,7 +144,7 @@ class SpeedProfile:
 SPEED_PROFILES: dict[str, SpeedProfile] = {
     "quick": SpeedProfile(
         name="quick",
-        sizes=(32, 64),
+        sizes=(32, 64, 128),
         channels=(1, 3),
         warmup_steps=2,
         train_steps=8,
@@ -153,9 +153,9 @@ SPEED_PROFILES: dict[str, SpeedProfile] = {
         comparison_epochs=1,
         comparison_n_score=256,
         memmap_n=(1_000, 10_000, 100_000),
-        description="32 and 64 px, 1 and 3 channels, 8 timed training steps; comparison on "
-        "512 training and 256 scored 32 px images; memmaps of 1k and 10k images "
-        "(about 3 minutes on 2 idle cores)",
+        description="32, 64 and 128 px, 1 and 3 channels, 8 timed training steps (float32 and, "
+        "where the device has it, mixed precision); comparison on 512 training and 256 scored "
+        "32 px images; memmaps of 1k, 10k and 100k images (about 10 minutes on 2 idle cores)",
     ),
     "paper": SpeedProfile(
         name="paper",

@@ -8,6 +8,6 @@ has the paper's printed loss weights and score.
 from skanogan.models.lran.estimator import LatentRegularizedGAN
 from skanogan.models.lran.presets import PAPER_SETTINGS
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 __all__ = ["PAPER_SETTINGS", "LatentRegularizedGAN", "__version__"]

@@ -134,11 +134,15 @@ def test_amp_true_on_a_cpu_without_bfloat16_is_a_value_error(tiny, images, monke
 
 
 @pytest.mark.parametrize("supported", [True, False])
-def test_amp_auto_and_false_stay_float32_on_the_cpu(tiny, images, monkeypatch, supported):
-    """amp='auto' and amp=False train in float32 on the CPU, bfloat16 support or not."""
+def test_amp_auto_uses_bfloat16_where_the_cpu_has_it(tiny, images, monkeypatch, supported):
+    """amp='auto' trains in bfloat16 on a CPU with native bfloat16 and in float32 on one
+    without; amp=False is float32 on both."""
     _support(monkeypatch, supported)
-    assert resolve_amp_dtype("auto", CPU) is None and resolve_amp_dtype(False, CPU) is None
-    assert tiny(amp="auto").fit(images).amp_dtype_ is None
+    expected = torch.bfloat16 if supported else None
+    assert resolve_amp_dtype("auto", CPU) is expected and resolve_amp_dtype(False, CPU) is None
+    model = tiny(amp="auto").fit(images)
+    assert model.amp_dtype_ is expected
+    assert tiny(amp=False).fit(images).amp_dtype_ is None
 
 
 def _checks(monkeypatch, machine="x86_64", onednn=True, native=False) -> None:
