@@ -1,9 +1,9 @@
 """Choose where skanogan trains: ``device="auto"``, an explicit device, and mixed precision.
 
 ``device="auto"`` takes CUDA when PyTorch sees a GPU, else the CPU. ``amp="auto"`` turns on
-mixed precision on CUDA (bfloat16 where supported) and on CPUs with native bfloat16. Data stays on the CPU and moves one
-batch at a time, so the GPU holds the networks and one batch. A model fitted on a GPU loads on
-a CPU-only machine (with a ``DeviceWarning``).
+mixed precision on CUDA (bfloat16 where supported) and on CPUs with native bfloat16. Data stays
+on the CPU and moves one batch at a time, so the GPU holds the networks and one batch. A model
+fitted on a GPU loads on a CPU-only machine (with a ``DeviceWarning``).
 
 Run::
 
