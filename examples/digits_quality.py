@@ -53,6 +53,8 @@ def main() -> None:
                 table = auroc.setdefault(name, np.zeros((len(args.seeds), 10)))
                 table[s, digit] = roc_auc_score(y_test, values)
     seconds = time.perf_counter() - start
+    # amp="auto" trains in bfloat16 on CPUs that have it, so the figures depend on the CPU.
+    precision = str(detector.amp_dtype_ or torch.float32).removeprefix("torch.")
 
     header = "| detector | mean AUROC over digits | " + " | ".join(map(str, range(10))) + " |"
     lines = [header, "|---" * 12 + "|"]
@@ -79,7 +81,7 @@ def main() -> None:
             "",
             f"Command: `python examples/digits_quality.py --seeds {' '.join(map(str, args.seeds))}"
             f" --epochs {args.epochs}`; {seconds:.0f} s in all on "
-            f"{_cpu_name()} ({torch.get_num_threads()} torch threads); "
+            f"{_cpu_name()} ({torch.get_num_threads()} torch threads, {precision}); "
             f"skanogan {skanogan.__version__}, torch {torch.__version__}, "
             f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
             f"Python {platform.python_version()}.",
