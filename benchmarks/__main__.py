@@ -100,12 +100,13 @@ def _report(args: argparse.Namespace) -> None:
         # The quality suite first (the page opens with its summary), then by stem: a diagnosis
         # of a results file (``quality-paper-below-chance.json``) follows it.
         # The validation sweep (training data only) has its own report beside its results
-        # (``python -m benchmarks.validation report``): not test-split tables for this page.
+        # (``python -m benchmarks.validation report``): not test-split tables for this page;
+        # nor is the fit-cost check (``python -m benchmarks.fit_cost``, quoted in docs/paper.md).
         paths = sorted(
             (
                 p
                 for p in [*folder.glob("*.jsonl"), *folder.glob("*.json")]
-                if not p.stem.startswith("validation")
+                if not p.stem.startswith(("validation", "fit-cost"))
             ),
             key=lambda p: (not p.stem.startswith("quality"), p.stem),
         )
