@@ -642,6 +642,11 @@ def write_report(
             if record.get("suite") == below_chance.SUITE:
                 sections.append("\n".join(below_chance.render(record)))
                 continue
+            if record.get("suite") != "speed":
+                raise ValueError(
+                    f"{path} is not a results file of the report (a speed or below-chance "
+                    f"record, or a .jsonl of records): its suite is {record.get('suite')!r}"
+                )
             # A speed benchmark record (python -m benchmarks run --suite speed), one level down.
             text = render_markdown(record)
             sections.append(

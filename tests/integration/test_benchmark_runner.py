@@ -1,6 +1,7 @@
 """The benchmark runner and report: cells, resuming, aggregation, the quick profile end to end."""
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -445,8 +446,6 @@ def test_report_states_what_remains_and_the_command(tmp_path, monkeypatch):
 @pytest.mark.parametrize("reconstruction", [0.7, 0.4])
 def test_report_renders_the_below_chance_diagnosis(tmp_path, reconstruction):
     """A below-chance record becomes its own section; the explanation only when data bear it."""
-    import json
-
     entry = {
         "auroc_pyod": 0.2,
         "auroc_features_l1": 0.3,
@@ -477,3 +476,13 @@ def test_report_renders_the_below_chance_diagnosis(tmp_path, reconstruction):
     assert "| 0.300 |" in text  # PyOD's score, mean over the two classes
     assert "0.310 (below 0.5: defective cells are darker)" in text
     assert ("not from a sign in our adapter" in text) == (reconstruction > 0.5)
+
+
+def test_report_refuses_a_json_file_it_cannot_render(tmp_path):
+    """A JSON file that is neither a speed nor a below-chance record (the fit-cost check's, say)
+    is a ValueError naming it, not a KeyError from the speed tables."""
+    path = tmp_path / "fit-cost.json"
+    path.write_text(json.dumps({"profile": "paper", "ratio": 1.03}))
+    with pytest.raises(ValueError, match=r"fit-cost\.json is not a results file of the report"):
+        write_report([path], tmp_path / "report.md", plots=False)
+    assert not (tmp_path / "report.md").exists()
