@@ -2,9 +2,9 @@
 
 - ``run --suite quality|mri|mri-synthetic|speed --profile quick|paper``: run a suite, resuming
   where its results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``,
-  ``--weights default|paper``: a subset of the quality suite). The quality suite also has
-  ``--profile ablation`` (MNIST's loss ablation), the synthetic-lesion suite
-  ``select-head|select-brain`` (its selection runs);
+  ``--weights NAME…``: a subset of the quality suite; naming no weight set leaves that part
+  out). The quality suite also has ``--profile ablation`` (MNIST's loss ablation), the
+  synthetic-lesion suite ``select-head|select-brain`` (its selection runs);
 - ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
   0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
 - ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
@@ -202,10 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--weights",
-        nargs="+",
+        nargs="*",
         metavar="NAME",
         help="quality suite: fit only these of skanogan's main weight sets (default: the "
-        "library's defaults, paper: skanogan.PAPER_SETTINGS)",
+        "library's defaults, paper: skanogan.PAPER_SETTINGS); none named: no main-table fit "
+        "of skanogan (to run a profile's loss ablation apart from its main table)",
     )
     run.add_argument("--quiet", action="store_true", help="no line per cell")
     run.set_defaults(func=_run)

@@ -388,6 +388,11 @@ def test_cli_ablations_option_fits_only_those_weight_sets(tmp_path, monkeypatch,
     assert main([*argv, "--weights", "paper"]) == 0
     configs = {r["config"] for r in read_results(tmp_path / "main.jsonl")}
     assert configs == {c for c in SKANOGAN_CONFIGS if c.startswith("paper/")}
+    # --weights naming none leaves out skanogan's main table: only the named ablation is fitted.
+    argv = ["run", "--results", str(tmp_path / "ablation.jsonl"), "--quiet", "--weights"]
+    assert main([*argv, "--ablations", "irec_adv"]) == 0
+    configs = {r["config"] for r in read_results(tmp_path / "ablation.jsonl")}
+    assert configs == {c for c in SKANOGAN_CONFIGS if c.startswith("irec_adv/")}
 
 
 def test_report_names_the_detectors_of_each_environment(tmp_path):
