@@ -6,7 +6,8 @@ that another row of its data set has is marked incomplete: its mean covers fewer
 paper's own figures are printed beside ours and labelled as the paper's.
 
 The page opens with one summary table (and its figure) of the main quality results file: mean
-AUROC per dataset and detector, skanogan's defaults and the paper's settings first. skanogan's
+AUROC per dataset and detector, skanogan's defaults and the paper's settings first; for the
+paper profile, where skanogan's default row stands against :data:`TARGETS`. skanogan's
 records are read through :func:`benchmarks.configs.read_checked`, which refuses any whose stored
 parameters differ from what its config name claims.
 """
@@ -32,7 +33,7 @@ from benchmarks.runner import PROFILES, Profile, done_cells, pending, read_resul
 from benchmarks.speed_report import render_markdown
 from skanogan.scoring import SCORE_TYPES
 
-__all__ = ["PAPER", "aggregate", "render", "write_report"]
+__all__ = ["PAPER", "TARGETS", "aggregate", "render", "write_report"]
 
 # The paper's Tables 1 (MNIST) and 2 (CIFAR-10), as printed there: its row name, our detector,
 # AUROC for the normal classes 0..9 (CIFAR-10: plane, car, bird, cat, deer, dog, frog, horse,
@@ -476,6 +477,54 @@ def _summary_rows(records: list[dict[str, Any]]) -> tuple[list[str], dict[str, d
     return datasets, {label: rows[label] for label in order}
 
 
+#: Mean AUROC that skanogan's defaults aim for in the paper profile: the best peer of the table
+#: skanogan 0.1.0 was judged on (LOF 0.972 on MNIST, KDE 0.922 on Fashion-MNIST and 0.705 on
+#: ELPV), raised a little; fixed before the new defaults' first test-split record.
+TARGETS: dict[str, float] = {"mnist": 0.975, "fashion_mnist": 0.93, "elpv": 0.72}
+
+
+def _against_targets(records: list[dict[str, Any]]) -> list[str]:
+    """Where skanogan's default row stands against :data:`TARGETS`, its best peer and the
+    closest of skanogan's other rows (read off the test split: a report, not a choice)."""
+    auroc, main = aggregate(records), _main_rows(records)
+    lines = [
+        "### Against the targets",
+        "",
+        "Targets for skanogan's defaults in this profile, set a little above the best peer of "
+        "the table skanogan 0.1.0 was judged on. The defaults were chosen on training data only "
+        "(the validation protocol of `docs/paper.md`); the last column, skanogan's best row of "
+        "this file (any weight set and score type), is read off the test split to say what "
+        "came closest, and chose nothing.",
+        "",
+        "| dataset | target | skanogan default | against the target | best peer "
+        "| skanogan's best row |",
+        "|---|---|---|---|---|---|",
+    ]
+    for dataset, target in TARGETS.items():
+        default = [k for k in main if k[0] == dataset and k[2].startswith("default/")]
+        if not default:
+            continue
+        cell = auroc[default[0]]
+        gap = cell["mean"] - target
+        verdict = (
+            "not judged: incomplete"
+            if not cell["complete"]
+            else f"met (+{gap:.3f})"
+            if gap >= 0
+            else f"**missed by {-gap:.3f}**"
+        )
+        peers = [k for k in main if k[0] == dataset and k[1] != "skanogan"]
+        peer = max(peers, key=lambda k: auroc[k]["mean"], default=None)
+        peer_text = f"{peer[1]} {_mean_std(auroc[peer])}" if peer else ""
+        own = [k for k in auroc if k[0] == dataset and k[1] == "skanogan"]
+        best = max(own, key=lambda k: auroc[k]["mean"])
+        lines.append(
+            f"| {dataset} | {target:.3f} | {_mean_std(cell)} `{default[0][2]}` | {verdict} | "
+            f"{peer_text} | `{best[2]}` {_mean_std(auroc[best])} |"
+        )
+    return [*lines, ""]
+
+
 def _summary(records: list[dict[str, Any]], results_name: str) -> list[str]:
     """The page's opening: mean AUROC ± std per dataset and detector of one results file."""
     datasets, rows = _summary_rows(records)
@@ -691,6 +740,8 @@ def write_report(
             (folder / path.stem).mkdir(parents=True, exist_ok=True)
             image = _summary_plot(records, folder / path.stem / "summary.png")
             text += f"\n![summary]({folder.name}/{path.stem}/{image.name})\n"
+        if any(r["profile"] == "paper" for r in records):
+            text += "\n" + "\n".join(_against_targets(records))
         sections.insert(0, text)
     output.parent.mkdir(parents=True, exist_ok=True)
     command = "python -m benchmarks report" + " --legacy-paper-rows" * legacy_paper_rows

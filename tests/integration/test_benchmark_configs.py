@@ -136,6 +136,26 @@ def test_the_page_opens_with_the_summary_and_its_figure(tmp_path, records):
     assert "![summary](benchmarks/quality-small/summary.png)" in text
 
 
+def test_targets_table_says_met_or_by_how_much_missed(tmp_path, records, monkeypatch):
+    """Against each target: the default row, met (+gap) or missed by the gap, the best peer and
+    skanogan's best row; only the paper profile's page carries the table."""
+    from benchmarks import report
+
+    auroc = report.aggregate(records)
+    default = records[0]["defaults"]["score_type"]
+    mean = auroc[("digits", "skanogan", f"default/{default}")]["mean"]
+    monkeypatch.setattr(report, "TARGETS", {"digits": mean - 0.01})
+    row = report._against_targets(records)[-2]
+    assert row.startswith(f"| digits | {mean - 0.01:.3f} | {mean:.3f} ± 0.000 `default/{default}`")
+    assert "| met (+0.010) | KNN " in row
+    best = max((k for k in auroc if k[1] == "skanogan"), key=lambda k: auroc[k]["mean"])
+    assert row.endswith(f"| `{best[2]}` {auroc[best]['mean']:.3f} ± 0.000 |")
+    monkeypatch.setattr(report, "TARGETS", {"digits": mean + 0.25})
+    assert "| **missed by 0.250** |" in report._against_targets(records)[-2]
+    page = write_report([_write(tmp_path / "q.jsonl", records)], tmp_path / "b.md", plots=False)
+    assert "Against the targets" not in page  # the small profile is not the paper's
+
+
 def test_reproduce_refits_one_cell(tmp_path, records, capsys):
     """A cell refitted with the recorded settings gives the recorded AUROCs, for new records
     and for legacy ones read as the paper's settings; a changed AUROC is reported and exits 2."""
