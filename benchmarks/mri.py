@@ -31,8 +31,12 @@ Per (held-out patient, detector, config, seed) one JSON line is appended (the co
 fsynced, a torn last line is ignored). It holds the slice AUROC and AP with 95 % bootstrap
 intervals (:func:`bootstrap_ci`: slices resampled within each label, seeded), the confound
 AUROC with its interval, the volume scores, timings and every per-slice score, from which
-:mod:`benchmarks.mri_report` computes the seed-mean and pooled intervals. skanogan's
-latent and image scores come from one fit. ``foreground_fraction`` is a baseline that is not
+:mod:`benchmarks.mri_report` computes the seed-mean and pooled intervals. skanogan is fitted
+once per cell with the library's defaults (and the profile's settings) and scored with every
+score type, each record named ``default/SCORE`` and holding the model's parameters, the
+defaults it was built on and its training precision; its default score is its result, the
+others are shown beside it (records of skanogan 0.1.0 are named ``full/SCORE``: its defaults
+were then the paper's settings). ``foreground_fraction`` is a baseline that is not
 fitted: the slice's foreground area (more tissue scores higher, a sign fixed in advance), to
 show how much of an AUROC the slice position alone explains.
 
@@ -56,6 +60,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from benchmarks import detectors as det
+from benchmarks.configs import library_defaults
 from benchmarks.runner import (
     Task,
     append_records,
@@ -65,6 +70,7 @@ from benchmarks.runner import (
     fit_and_score,
     read_results,
 )
+from skanogan.scoring import SCORE_TYPES
 
 __all__ = [
     "BASELINE",
@@ -134,7 +140,7 @@ class MRIProfile:
     detectors: tuple[str, ...]
     settings: dict[str, Any]
     patients: tuple[str, ...] = tuple(PATIENTS)
-    score_types: tuple[str, ...] = ("latent", "image")
+    score_types: tuple[str, ...] = tuple(SCORE_TYPES)
     n_bootstrap: int = 1000
     top_k: int = 5
     description: str = ""
@@ -400,12 +406,14 @@ def _metrics(y: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int) -> 
 
 def _fold_scores(
     detector: str, settings: dict, seed: int, slices: Any, parts: dict, score_types: tuple
-) -> tuple[dict[str, np.ndarray], float, float, float | None]:
-    """Scores of the evaluated slices (test, healthy, unmasked in that order) per config."""
+) -> tuple[dict[str, np.ndarray], float, float, float | None, dict[str, Any]]:
+    """Scores of the evaluated slices (test, healthy, unmasked in that order) per score type,
+    the fit and score seconds, the peak host MiB and, for skanogan, ``{score type: what the
+    record stores of the model}`` (parameters, defaults, precision)."""
     evaluated = np.concatenate([parts["test"], parts["healthy"], parts["unmasked"]])
     if detector == BASELINE:
         fraction = slices.table["foreground_fraction"][evaluated].astype(np.float64)
-        return {"default": fraction}, 0.0, 0.0, None
+        return {"default": fraction}, 0.0, 0.0, None, {}
     task = Task(
         "brain_mri",
         0,
@@ -416,8 +424,14 @@ def _fold_scores(
         {"n_train": len(parts["train"]), "n_test": len(evaluated)},
     )
     types = score_types if detector == "skanogan" else ("default",)
-    scores, fit_s, score_s, memory, _, _ = fit_and_score(detector, settings, task, types)
-    return scores, fit_s, score_s, memory.host_mib
+    scores, fit_s, score_s, memory, params, precision = fit_and_score(
+        detector, settings, task, types
+    )
+    defaults = library_defaults() if detector == "skanogan" else None
+    model = {
+        t: {"params": p, "defaults": defaults, "precision": precision} for t, p in params.items()
+    }
+    return scores, fit_s, score_s, memory.host_mib, model
 
 
 def run_mri_profile(
@@ -448,7 +462,7 @@ def run_mri_profile(
         for seed in profile.seeds:
             for detector in profile.detectors:
                 types = profile.score_types if detector == "skanogan" else ("default",)
-                configs = {t: t if t == "default" else f"full/{t}" for t in types}
+                configs = {t: t if t == "default" else f"default/{t}" for t in types}
                 todo = [
                     t
                     for t in types
@@ -459,7 +473,7 @@ def run_mri_profile(
                 if slices is None:
                     slices = load_brain_slices(folder, profile.image_size)
                 parts = split_slices(slices.table, fold)
-                scores, fit_s, score_s, host_mib = _fold_scores(
+                scores, fit_s, score_s, host_mib, model = _fold_scores(
                     detector, settings, seed, slices, parts, tuple(todo)
                 )
                 records = [
@@ -472,6 +486,7 @@ def run_mri_profile(
                             values, _evaluated_ids(slices, parts), top_k=profile.top_k
                         ),
                         "settings": settings,
+                        **model.get(t, {}),
                         "environment": env,
                         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     }

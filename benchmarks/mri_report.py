@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from benchmarks.configs import LEGACY_VERSION
 from benchmarks.mri import BASELINE, MRI_PROFILES, UNMASKED, bootstrap_ci
 from benchmarks.runner import read_results
 
@@ -64,8 +65,10 @@ def render_mri(records: list[dict[str, Any]], results_name: str = "mri.jsonl") -
         f"≤ {1 - CONFOUND_FLAG:.1f} is flagged *(healthy head unusual)*: the held-out healthy "
         "head itself looks less like the training data than the patient does. "
         f"`{BASELINE}` is not fitted: the share of the field of view covered by the head, a "
-        "stand-in for slice position. Every number here comes from three patients with 3 to "
-        "35 tumour slices each: read the intervals, not the third decimal.",
+        "stand-in for slice position. skanogan's result is the row of its default score; "
+        "its other score types come from the same fit and are shown beside it. Every number "
+        "here comes from three patients with 3 to 35 tumour slices each: read the intervals, "
+        "not the third decimal.",
         "",
     ]
     for name in profiles:
@@ -89,15 +92,28 @@ def render_mri(records: list[dict[str, Any]], results_name: str = "mri.jsonl") -
 
 
 def _groups(records: list[dict]) -> dict[tuple, dict[str, dict[int, dict]]]:
-    """``{(detector, config): {fold: {seed: record}}}``, last record of a cell winning."""
+    """``{(detector, label): {fold: {seed: record}}}``, last record of a cell winning."""
     groups: dict[tuple, dict[str, dict[int, dict]]] = defaultdict(lambda: defaultdict(dict))
     for r in records:
-        groups[(r["detector"], r["config"])][r["fold"]][r["seed"]] = r
+        groups[(r["detector"], _label(r))][r["fold"]][r["seed"]] = r
     return groups
 
 
-def _label(detector: str, config: str) -> str:
-    return detector if config == "default" else f"{detector} ({config.split('/')[-1]})"
+def _label(record: dict[str, Any]) -> str:
+    """A record's row: the detector, and for skanogan its weights and score type, its default
+    score marked as the result; skanogan 0.1.0's ``full/SCORE`` records (no stored parameters,
+    the paper's settings as defaults) under that version's name."""
+    detector, config = record["detector"], record["config"]
+    if config == "default":
+        return detector
+    weights, score = config.split("/")
+    if "params" not in record:
+        version = record["environment"]["skanogan"]
+        weights = "paper" if (weights, version) == ("full", LEGACY_VERSION) else weights
+        return f"{detector} {weights} ({score}, skanogan {version})"
+    if score == record["defaults"]["score_type"]:
+        return f"{detector} {weights} ({score}: the default score, the result)"
+    return f"{detector} {weights} ({score})"
 
 
 def _ci(interval: tuple[float, float] | None) -> str:
@@ -141,7 +157,7 @@ def _fold_table(fold: str, groups: dict) -> list[str]:
         "| detector | seeds | AUROC | 95 % CI | AP | 95 % CI | confound AUROC | 95 % CI | fit s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for (detector, config), by_fold in sorted(groups.items(), key=_order):
+    for (_, label), by_fold in sorted(groups.items(), key=_order):
         if fold not in by_fold:
             continue
         runs = [by_fold[fold][s] for s in sorted(by_fold[fold])]
@@ -152,7 +168,7 @@ def _fold_table(fold: str, groups: dict) -> list[str]:
         elif confound and np.mean(confound) <= 1 - CONFOUND_FLAG:
             flag = " *(healthy head unusual)*"
         lines.append(
-            f"| {_label(detector, config)} | {len(runs)} | "
+            f"| {label} | {len(runs)} | "
             f"{_mean_std([r['auroc'] for r in runs])} | {_ci(_seed_ci(runs, 'scores', 'auroc'))} | "
             f"{_mean_std([r['ap'] for r in runs])} | {_ci(_seed_ci(runs, 'scores', 'ap'))} | "
             f"{_mean_std(confound)}{flag} | {_ci(_confound_ci(runs))} | "
@@ -162,9 +178,10 @@ def _fold_table(fold: str, groups: dict) -> list[str]:
 
 
 def _order(item: tuple) -> tuple:
-    (detector, config), _ = item
+    """skanogan first (its result first), the other detectors, the unfitted baseline last."""
+    (detector, label), _ = item
     rank = 0 if detector == "skanogan" else 2 if detector == BASELINE else 1
-    return rank, detector, config
+    return rank, "the result" not in label, detector, label
 
 
 def _pooled_table(groups: dict) -> list[str]:
@@ -181,10 +198,10 @@ def _pooled_table(groups: dict) -> list[str]:
         "mean of patients AUROC | pooled confound AUROC |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for (detector, config), by_fold in sorted(groups.items(), key=_order):
+    for (_, label), by_fold in sorted(groups.items(), key=_order):
         seeds = sorted(set.intersection(*(set(by_fold.get(f, {})) for f in folds)))
         if not seeds:
-            lines.append(f"| {_label(detector, config)} | 0 | incomplete | | | | | |")
+            lines.append(f"| {label} | 0 | incomplete | | | | | |")
             continue
         y = np.concatenate([by_fold[f][seeds[0]]["labels"] for f in folds])
         strata = np.concatenate(
@@ -201,7 +218,7 @@ def _pooled_table(groups: dict) -> list[str]:
         macro = [np.mean([by_fold[f][s]["auroc"] for f in folds]) for s in seeds]
         confound = [_pooled_confound(by_fold, folds, s) for s in seeds]
         lines.append(
-            f"| {_label(detector, config)} | {len(seeds)} | {_mean_std(auroc)} | {_ci(cis[0])} | "
+            f"| {label} | {len(seeds)} | {_mean_std(auroc)} | {_ci(cis[0])} | "
             f"{_mean_std(ap)} | {_ci(cis[1])} | {_mean_std(macro)} | {_mean_std(confound)} |"
         )
     return [*lines, ""]
@@ -235,8 +252,8 @@ def _ranking_table(records: list[dict]) -> list[str]:
     ]
     cells: dict[tuple, list[dict]] = defaultdict(list)
     for r in records:
-        cells[(r["detector"], r["config"], r["fold"])].append(r)
-    for (detector, config, fold), runs in sorted(
+        cells[(r["detector"], _label(r), r["fold"])].append(r)
+    for (_, label, fold), runs in sorted(
         cells.items(), key=lambda item: (item[0][2], *_order((item[0][:2], None)))
     ):
         healthy = runs[0]["healthy_holdout"]
@@ -245,7 +262,7 @@ def _ranking_table(records: list[dict]) -> list[str]:
         normal = [r["volume_scores"][healthy] for r in runs]
         above = sum(t > h for t, h in zip(tumour1, normal, strict=True))
         lines.append(
-            f"| {_label(detector, config)} | {fold} | {np.mean(patient):.4g} | "
+            f"| {label} | {fold} | {np.mean(patient):.4g} | "
             f"{np.mean(tumour1):.4g} | {healthy} | {np.mean(normal):.4g} | "
             f"{above}/{len(runs)} seeds |"
         )

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from benchmarks.configs import library_defaults
 from benchmarks.mri import (
     BASELINE,
     HEALTHY,
@@ -24,6 +25,7 @@ from benchmarks.mri import (
     split_slices,
 )
 from benchmarks.runner import read_results
+from skanogan.scoring import SCORE_TYPES
 
 
 def _table() -> dict[str, np.ndarray]:
@@ -136,14 +138,23 @@ def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path, shared_data_ho
     )
     results = tmp_path / "mri.jsonl"
     messages = []
-    assert run_mri_profile(profile, results, data_home=shared_data_home, log=messages.append) == 4
+    n_records = len(SCORE_TYPES) + 2
+    assert (
+        run_mri_profile(profile, results, data_home=shared_data_home, log=messages.append)
+        == n_records
+    )
     records = read_results(results)
     assert {(r["detector"], r["config"]) for r in records} == {
-        ("skanogan", "full/latent"),
-        ("skanogan", "full/image"),
+        *(("skanogan", f"default/{score}") for score in SCORE_TYPES),
         ("KNN", "default"),
         (BASELINE, "default"),
     }
+    # skanogan's records hold the model that scored them: the library's defaults, the score.
+    for r in records:
+        if r["detector"] == "skanogan":
+            assert r["defaults"] == library_defaults()
+            assert r["params"]["score_type"] == r["config"].split("/")[1]
+            assert r["params"]["epochs"] == 1 and r["precision"] in ("float32", "bfloat16")
     for r in records:
         assert r["fold"] == "pyradiomics_brain2" and "pyradiomics_brain2" not in r["train_volumes"]
         assert r["healthy_holdout"] not in r["train_volumes"]
@@ -158,10 +169,15 @@ def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path, shared_data_ho
     with results.open("a") as out:
         out.write('{"suite": "mri", "torn')  # a run killed mid-write
     assert run_mri_profile(profile, results, data_home=shared_data_home, log=print) == 0
-    assert len(read_results(results)) == 4
+    assert len(read_results(results)) == n_records
 
     from benchmarks.mri_report import write_mri_report
 
     text = "\n".join(write_mri_report([results]))
     assert "### Held-out patient `pyradiomics_brain2`" in text
     assert "| KNN | 1 |" in text and "confound" in text and "Pooled" in text
+    default = library_defaults()["score_type"]
+    rows = [line for line in text.splitlines() if line.startswith("| skanogan")]
+    # skanogan's result (its default score) leads each table, its other scores beside it.
+    assert rows[0].startswith(f"| skanogan default ({default}: the default score, the result) |")
+    assert "| skanogan default (latent) | 1 |" in text
