@@ -370,6 +370,14 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
         f"{dataset}: " + ", ".join(f"{name} {count}" for name, count in names.items())
         for dataset, names in missing.items()
     )
+    stand_in = (
+        f" skanogan {LEGACY_VERSION}'s records stand in for the paper's settings' latent, image "
+        "and combined scores (see the summary); only a refit gives their density scores, which "
+        "the `ablation` profile has at 2,000 training normals per class."
+        if any(r.get("legacy") for r in own)
+        and any(name == "skanogan paper" for names in missing.values() for name in names)
+        else ""
+    )
     return [
         f"### Still to run (profile `{profile.name}`)",
         "",
@@ -379,7 +387,7 @@ def _still_to_run(records: list[dict[str, Any]], profile: Profile) -> list[str]:
         + "` runs them, resuming "
         "where this file stops (`--detectors`/`--datasets`/`--ablations`/`--weights NAME...` "
         "run a subset, for instance in several processes with their own `--results` files, "
-        "appended to this one afterwards)." + not_started,
+        "appended to this one afterwards)." + stand_in + not_started,
         "",
     ]
 
