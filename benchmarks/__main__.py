@@ -3,8 +3,9 @@
 - ``run --suite quality|mri|mri-synthetic|speed --profile quick|paper``: run a suite, resuming
   where its results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``,
   ``--weights NAME…``: a subset of the quality suite; naming no weight set leaves that part
-  out). The quality suite also has ``--profile ablation`` (MNIST's loss ablation), the
-  synthetic-lesion suite ``select-head|select-brain`` (its selection runs);
+  out; ``--patients NAME…``: folds of the MRI suite). The quality suite also has
+  ``--profile ablation`` (MNIST's loss ablation), the synthetic-lesion suite
+  ``select-head|select-brain`` (its selection runs);
 - ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
   0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
 - ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
@@ -34,6 +35,8 @@ def _run(args: argparse.Namespace) -> None:
     for option in _PROFILE_SUBSETS:
         if getattr(args, option) is not None and args.suite != "quality":
             raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
+    if args.patients is not None and args.suite != "mri":
+        raise ValueError(f"--patients applies to the mri suite only, not {args.suite!r}")
     if args.suite in ("mri", "speed") and args.profile not in ("quick", "paper"):
         raise ValueError(f"--profile must be quick or paper, got {args.profile!r}")
     if args.suite == "speed":
@@ -54,7 +57,9 @@ def _run(args: argparse.Namespace) -> None:
     if args.suite == "mri":
         from benchmarks.mri import run_mri
 
-        written = run_mri(args.profile, results, data_home=args.data_home, log=log)
+        written = run_mri(
+            args.profile, results, data_home=args.data_home, log=log, patients=args.patients
+        )
     elif args.suite == "mri-synthetic":
         from benchmarks.mri_synthetic import SYNTHETIC_PROFILES, run_synthetic_profile
 
@@ -207,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="quality suite: fit only these of skanogan's main weight sets (default: the "
         "library's defaults, paper: skanogan.PAPER_SETTINGS); none named: no main-table fit "
         "of skanogan (to run a profile's loss ablation apart from its main table)",
+    )
+    run.add_argument(
+        "--patients",
+        nargs="+",
+        metavar="NAME",
+        help="mri suite: run only the folds of these held-out patients (to split a long "
+        "profile over processes, each with its own --results file)",
     )
     run.add_argument("--quiet", action="store_true", help="no line per cell")
     run.set_defaults(func=_run)

@@ -48,6 +48,7 @@ benchmarks.runner : the image benchmark whose fitting and record conventions are
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import time
@@ -567,16 +568,30 @@ def run_mri(
     *,
     data_home: str | os.PathLike | None = None,
     log: Callable[[str], None] = print,
+    patients: Sequence[str] | None = None,
 ) -> int:
     """:func:`run_mri_profile` for the profile named ``profile_name`` in :data:`MRI_PROFILES`.
+
+    ``patients`` keeps only those of its held-out patients (folds), to split a long profile over
+    processes, each with its own ``results`` file; every fold's split stays the same.
 
     Raises
     ------
     ValueError
-        If the profile is unknown.
+        If the profile is unknown, or a patient is not one of the profile's.
     FileNotFoundError
         If the ``brain_mri`` folder is not under ``data_home``.
     """
     if profile_name not in MRI_PROFILES:
         raise ValueError(f"profile must be one of {sorted(MRI_PROFILES)}, got {profile_name!r}")
-    return run_mri_profile(MRI_PROFILES[profile_name], Path(results), data_home=data_home, log=log)
+    profile = MRI_PROFILES[profile_name]
+    if patients is not None:
+        unknown = sorted(set(patients) - set(profile.patients))
+        if unknown:
+            raise ValueError(
+                f"--patients: {', '.join(unknown)} not in the {profile_name} profile "
+                f"(its patients: {', '.join(profile.patients)})"
+            )
+        kept = tuple(p for p in profile.patients if p in patients)
+        profile = dataclasses.replace(profile, patients=kept)
+    return run_mri_profile(profile, Path(results), data_home=data_home, log=log)

@@ -122,6 +122,25 @@ def test_run_mri_rejects_unknown_profile(tmp_path):
         run_mri("nope", tmp_path / "r.jsonl", data_home=None)
 
 
+def test_run_mri_patients_keeps_those_folds(tmp_path, monkeypatch, capsys):
+    """--patients runs only the named folds (in the profile's order); an unknown one, or the
+    option on another suite, is a one-line error."""
+    import benchmarks.mri as mri
+    from benchmarks.__main__ import main
+
+    seen = []
+    monkeypatch.setattr(mri, "run_mri_profile", lambda profile, *a, **k: seen.append(profile) or 0)
+    results = str(tmp_path / "r.jsonl")
+    argv = ["run", "--suite", "mri", "--profile", "paper", "--results", results, "--quiet"]
+    assert main([*argv, "--patients", "slicer_mrbraintumor2", "pyradiomics_brain1"]) == 0
+    assert seen[0].patients == ("pyradiomics_brain1", "slicer_mrbraintumor2")
+    assert seen[0].image_size == mri.MRI_PROFILES["paper"].image_size
+    assert main([*argv, "--patients", "nobody"]) == 2
+    assert "--patients: nobody not in the paper profile" in capsys.readouterr().err
+    assert main(["run", "--suite", "quality", "--patients", "pyradiomics_brain1"]) == 2
+    assert "--patients applies to the mri suite only" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_run_mri_profile_end_to_end_resumes_and_reports(tmp_path, shared_data_home):
     """A tiny profile on the real volumes: records, resume, torn line, split, report."""
