@@ -97,24 +97,34 @@ def _run(args: argparse.Namespace) -> None:
     print(f"{written} new result(s) appended to {results}")
 
 
+def report_inputs(folder: Path) -> list[Path]:
+    """The results files of ``folder`` that the report reads by default, in page order.
+
+    The quality suite first (the page opens with its summary), its paper profile and the
+    diagnosis of that file (``quality-paper-below-chance.json``) leading, then by stem. The
+    validation sweep (training data only) has its own report beside its results
+    (``python -m benchmarks.validation report``): not test-split tables for this page; nor is
+    the fit-cost check (``python -m benchmarks.fit_cost``, quoted in docs/paper.md).
+    """
+    return sorted(
+        (
+            p
+            for p in [*folder.glob("*.jsonl"), *folder.glob("*.json")]
+            if not p.stem.startswith(("validation", "fit-cost"))
+        ),
+        key=lambda p: (
+            not p.stem.startswith("quality"),
+            not p.stem.startswith("quality-paper"),
+            p.stem,
+        ),
+    )
+
+
 def _report(args: argparse.Namespace) -> None:
     from benchmarks.report import write_report
 
     if args.results is None:
-        folder = Path("benchmarks/results")
-        # The quality suite first (the page opens with its summary), then by stem: a diagnosis
-        # of a results file (``quality-paper-below-chance.json``) follows it.
-        # The validation sweep (training data only) has its own report beside its results
-        # (``python -m benchmarks.validation report``): not test-split tables for this page;
-        # nor is the fit-cost check (``python -m benchmarks.fit_cost``, quoted in docs/paper.md).
-        paths = sorted(
-            (
-                p
-                for p in [*folder.glob("*.jsonl"), *folder.glob("*.json")]
-                if not p.stem.startswith(("validation", "fit-cost"))
-            ),
-            key=lambda p: (not p.stem.startswith("quality"), p.stem),
-        )
+        paths = report_inputs(Path("benchmarks/results"))
         if not paths:
             raise ValueError(
                 "no results in benchmarks/results: run `python -m benchmarks run` first"

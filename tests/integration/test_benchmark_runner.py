@@ -491,3 +491,30 @@ def test_report_refuses_a_json_file_it_cannot_render(tmp_path):
     with pytest.raises(ValueError, match=r"fit-cost\.json is not a results file of the report"):
         write_report([path], tmp_path / "report.md", plots=False)
     assert not (tmp_path / "report.md").exists()
+
+
+def test_report_reads_the_paper_profile_first_and_leaves_out_other_tables(tmp_path):
+    """By default the page reads the quality paper profile and its diagnosis first, then the
+    other results by name; the validation sweep and the fit-cost check are not its tables."""
+    from benchmarks.__main__ import report_inputs
+
+    names = [
+        "mri-paper.jsonl",
+        "quality-ablation.jsonl",
+        "quality-paper-below-chance.json",
+        "quality-paper.jsonl",
+        "quality-quick.jsonl",
+        "speed-quick.json",
+        "validation.jsonl",
+        "fit-cost.json",
+    ]
+    for name in names:
+        (tmp_path / name).write_text("")
+    assert [p.name for p in report_inputs(tmp_path)] == [
+        "quality-paper.jsonl",
+        "quality-paper-below-chance.json",
+        "quality-ablation.jsonl",
+        "quality-quick.jsonl",
+        "mri-paper.jsonl",
+        "speed-quick.json",
+    ]
