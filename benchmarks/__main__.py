@@ -71,7 +71,7 @@ def _run(args: argparse.Namespace) -> None:
         profile = SYNTHETIC_PROFILES[args.profile]
         written = run_synthetic_profile(profile, results, data_home=args.data_home, log=log)
     else:
-        from benchmarks.runner import PROFILES, run
+        from benchmarks.runner import PROFILES, profile_subset, run
 
         if args.profile not in PROFILES:
             raise ValueError(
@@ -85,13 +85,7 @@ def _run(args: argparse.Namespace) -> None:
                 planned += profile.on_request
             if chosen is None:
                 continue
-            unknown = sorted(set(chosen) - set(planned))
-            if unknown:
-                raise ValueError(
-                    f"--{option}: {', '.join(unknown)} not in the {profile.name} profile "
-                    f"(its {option}: {', '.join(planned)})"
-                )
-            kept = tuple(name for name in planned if name in chosen)
+            kept = profile_subset(option, chosen, planned, profile.name)
             profile = dataclasses.replace(profile, **{option: kept})
         written = run(profile, results, data_home=args.data_home, log=log)
     print(f"{written} new result(s) appended to {results}")

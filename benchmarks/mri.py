@@ -69,6 +69,7 @@ from benchmarks.runner import (
     drop_torn_tail,
     environment,
     fit_and_score,
+    profile_subset,
     read_results,
 )
 from skanogan.scoring import SCORE_TYPES
@@ -586,12 +587,6 @@ def run_mri(
         raise ValueError(f"profile must be one of {sorted(MRI_PROFILES)}, got {profile_name!r}")
     profile = MRI_PROFILES[profile_name]
     if patients is not None:
-        unknown = sorted(set(patients) - set(profile.patients))
-        if unknown:
-            raise ValueError(
-                f"--patients: {', '.join(unknown)} not in the {profile_name} profile "
-                f"(its patients: {', '.join(profile.patients)})"
-            )
-        kept = tuple(p for p in profile.patients if p in patients)
+        kept = profile_subset("patients", patients, profile.patients, profile_name)
         profile = dataclasses.replace(profile, patients=kept)
     return run_mri_profile(profile, Path(results), data_home=data_home, log=log)

@@ -92,11 +92,18 @@ def render_mri(records: list[dict[str, Any]], results_name: str = "mri.jsonl") -
 
 
 def _groups(records: list[dict]) -> dict[tuple, dict[str, dict[int, dict]]]:
-    """``{(detector, label): {fold: {seed: record}}}``, last record of a cell winning."""
+    """``{(detector, is the result, label): {fold: {seed: record}}}``, last record of a cell
+    winning."""
     groups: dict[tuple, dict[str, dict[int, dict]]] = defaultdict(lambda: defaultdict(dict))
     for r in records:
-        groups[(r["detector"], _label(r))][r["fold"]][r["seed"]] = r
+        groups[(r["detector"], _is_result(r), _label(r))][r["fold"]][r["seed"]] = r
     return groups
+
+
+def _is_result(record: dict[str, Any]) -> bool:
+    """Whether ``record`` is skanogan's result: scored by the default score of its defaults."""
+    defaults = record.get("defaults") or {}
+    return record["config"] == f"default/{defaults.get('score_type')}"
 
 
 def _label(record: dict[str, Any]) -> str:
@@ -111,7 +118,7 @@ def _label(record: dict[str, Any]) -> str:
         version = record["environment"]["skanogan"]
         weights = "paper" if (weights, version) == ("full", LEGACY_VERSION) else weights
         return f"{detector} {weights} ({score}, skanogan {version})"
-    if score == record["defaults"]["score_type"]:
+    if _is_result(record):
         return f"{detector} {weights} ({score}: the default score, the result)"
     return f"{detector} {weights} ({score})"
 
@@ -157,7 +164,7 @@ def _fold_table(fold: str, groups: dict) -> list[str]:
         "| detector | seeds | AUROC | 95 % CI | AP | 95 % CI | confound AUROC | 95 % CI | fit s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for (_, label), by_fold in sorted(groups.items(), key=_order):
+    for (_, _, label), by_fold in sorted(groups.items(), key=lambda item: _order(item[0])):
         if fold not in by_fold:
             continue
         runs = [by_fold[fold][s] for s in sorted(by_fold[fold])]
@@ -177,11 +184,12 @@ def _fold_table(fold: str, groups: dict) -> list[str]:
     return [*lines, ""]
 
 
-def _order(item: tuple) -> tuple:
-    """skanogan first (its result first), the other detectors, the unfitted baseline last."""
-    (detector, label), _ = item
+def _order(key: tuple) -> tuple:
+    """A row key's place: skanogan first (its result first), the other detectors, the unfitted
+    baseline last."""
+    detector, is_result, label = key
     rank = 0 if detector == "skanogan" else 2 if detector == BASELINE else 1
-    return rank, "the result" not in label, detector, label
+    return rank, not is_result, detector, label
 
 
 def _pooled_table(groups: dict) -> list[str]:
@@ -198,7 +206,7 @@ def _pooled_table(groups: dict) -> list[str]:
         "mean of patients AUROC | pooled confound AUROC |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for (_, label), by_fold in sorted(groups.items(), key=_order):
+    for (_, _, label), by_fold in sorted(groups.items(), key=lambda item: _order(item[0])):
         seeds = sorted(set.intersection(*(set(by_fold.get(f, {})) for f in folds)))
         if not seeds:
             lines.append(f"| {label} | 0 | incomplete | | | | | |")
@@ -252,9 +260,9 @@ def _ranking_table(records: list[dict]) -> list[str]:
     ]
     cells: dict[tuple, list[dict]] = defaultdict(list)
     for r in records:
-        cells[(r["detector"], _label(r), r["fold"])].append(r)
-    for (_, label, fold), runs in sorted(
-        cells.items(), key=lambda item: (item[0][2], *_order((item[0][:2], None)))
+        cells[(r["detector"], _is_result(r), _label(r), r["fold"])].append(r)
+    for (_, _, label, fold), runs in sorted(
+        cells.items(), key=lambda item: (item[0][3], *_order(item[0][:3]))
     ):
         healthy = runs[0]["healthy_holdout"]
         patient = [r["volume_scores"][fold] for r in runs]

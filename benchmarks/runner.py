@@ -287,6 +287,27 @@ def plan(profile: Profile) -> Iterator[tuple[str, int, int, str, str, dict, tupl
                             )
 
 
+def profile_subset(
+    option: str, chosen: Iterable[str], planned: tuple[str, ...], profile: str
+) -> tuple[str, ...]:
+    """The names of ``planned`` (a profile's field ``option``) that are in ``chosen``, in the
+    profile's order: a subset run with ``--OPTION NAME…``.
+
+    Raises
+    ------
+    ValueError
+        Naming the option and every chosen name the profile does not plan.
+    """
+    chosen = set(chosen)
+    unknown = sorted(chosen - set(planned))
+    if unknown:
+        raise ValueError(
+            f"--{option}: {', '.join(unknown)} not in the {profile} profile "
+            f"(its {option}: {', '.join(planned)})"
+        )
+    return tuple(name for name in planned if name in chosen)
+
+
 def cell_key(dataset: str, normal_class: int, detector: str, config: str, seed: int) -> str:
     """The identity of a result: one record per key in the results file."""
     return json.dumps([dataset, normal_class, detector, config, seed])
