@@ -80,7 +80,8 @@ def render_mri(records: list[dict[str, Any]], results_name: str = "mri.jsonl") -
                 f"`python -m benchmarks run --suite mri --profile {name}` then "
                 "`python -m benchmarks report`."
             )
-    for env in {tuple(sorted(r["environment"].items())) for r in records}:
+    # In the order the records first name them: a set would reorder the page between runs.
+    for env in dict.fromkeys(tuple(sorted(r["environment"].items())) for r in records):
         lines.append("- Environment: " + ", ".join(f"{k} {v}" for k, v in env))
     lines.append("")
     groups = _groups(records)
