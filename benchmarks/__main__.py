@@ -62,23 +62,14 @@ def _run(args: argparse.Namespace) -> None:
         )
     elif args.suite == "mri-synthetic":
         from benchmarks.mri_synthetic import SYNTHETIC_PROFILES, run_synthetic_profile
+        from benchmarks.runner import named_profile
 
-        if args.profile not in SYNTHETIC_PROFILES:
-            raise ValueError(
-                f"--profile must be one of {', '.join(SYNTHETIC_PROFILES)} for mri-synthetic, "
-                f"got {args.profile!r}"
-            )
-        profile = SYNTHETIC_PROFILES[args.profile]
+        profile = named_profile(SYNTHETIC_PROFILES, args.profile, args.suite)
         written = run_synthetic_profile(profile, results, data_home=args.data_home, log=log)
     else:
-        from benchmarks.runner import PROFILES, profile_subset, run
+        from benchmarks.runner import PROFILES, named_profile, profile_subset, run
 
-        if args.profile not in PROFILES:
-            raise ValueError(
-                f"--profile must be one of {', '.join(PROFILES)} for the quality suite, "
-                f"got {args.profile!r}"
-            )
-        profile = PROFILES[args.profile]
+        profile = named_profile(PROFILES, args.profile, args.suite)
         for option in _PROFILE_SUBSETS:
             chosen, planned = getattr(args, option), getattr(profile, option)
             if option == "datasets":

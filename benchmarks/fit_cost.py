@@ -27,7 +27,14 @@ from typing import Any
 import torch
 
 from benchmarks.configs import config_params
-from benchmarks.runner import PROFILES, environment, fit_and_score, fit_settings, load_task
+from benchmarks.runner import (
+    PROFILES,
+    environment,
+    fit_and_score,
+    fit_settings,
+    load_task,
+    named_profile,
+)
 
 __all__ = ["WEIGHT_SETS", "main", "time_fits"]
 
@@ -55,9 +62,7 @@ def time_fits(
     """
     if pairs < 1:
         raise ValueError(f"pairs must be at least 1, got {pairs}")
-    if profile_name not in PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile_name!r}")
-    profile = PROFILES[profile_name]
+    profile = named_profile(PROFILES, profile_name, "quality")
     if dataset not in profile.datasets + profile.on_request:
         raise ValueError(f"dataset {dataset!r} is not in the {profile_name} profile")
     task = load_task(dataset, normal_class, seed, profile, data_home)

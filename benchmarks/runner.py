@@ -27,10 +27,10 @@ import resource
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import sklearn
@@ -285,6 +285,24 @@ def plan(profile: Profile) -> Iterator[tuple[str, int, int, str, str, dict, tupl
                                 params,
                                 score_types,
                             )
+
+
+_Profile = TypeVar("_Profile")
+
+
+def named_profile(profiles: Mapping[str, _Profile], name: str, suite: str) -> _Profile:
+    """The profile called ``name`` among ``profiles`` (a suite's table of them).
+
+    Raises
+    ------
+    ValueError
+        Naming the suite and every profile it has, when ``name`` is not one of them.
+    """
+    if name not in profiles:
+        raise ValueError(
+            f"--profile must be one of {', '.join(profiles)} for the {suite} suite, got {name!r}"
+        )
+    return profiles[name]
 
 
 def profile_subset(

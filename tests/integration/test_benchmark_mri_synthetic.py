@@ -12,12 +12,14 @@ from sklearn.metrics import average_precision_score
 
 from benchmarks.mri import HEALTHY, TEMPLATES
 from benchmarks.mri_synthetic import (
+    MAP_SCORES,
     SUITE,
     SYNTHETIC_PROFILES,
     HeadData,
     evaluation_rows,
     head_folds,
     intensity_maps,
+    map_scores,
     paired_share,
     pixel_metrics,
     run_synthetic_profile,
@@ -102,6 +104,24 @@ def test_pixel_metrics_of_the_intensity_baseline_find_bright_lesions():
     assert pixel_metrics(data, noise, train_noise, 0.99)["auprc"] == pytest.approx(expected)
 
 
+def test_residual_map_scores_look_inside_the_head_with_a_level_set_on_training_maps():
+    rng = np.random.default_rng(0)
+    train_maps, train_images = rng.random((4, 16, 16)), np.ones((4, 1, 16, 16))
+    maps = np.full((3, 16, 16), 0.5)
+    maps[1, 8, 8] = 5.0  # a bright spot inside the head
+    maps[2, 0, 8] = 50.0  # a brighter one in the background
+    images = np.ones((3, 1, 16, 16))
+    images[:, 0, :6] = 0.0  # background: the first six rows
+    scores = map_scores(tuple(MAP_SCORES), maps, images, train_maps, train_images)
+    level = np.quantile(train_maps, 0.99)
+    assert scores["residual_map_excess"].tolist() == pytest.approx([0, 5.0 - level, 0])
+    maximum = scores["residual_map_max"]
+    assert maximum[1] > maximum[0] == pytest.approx(maximum[2]) == pytest.approx(0.5)
+    # The level comes from the training maps alone: brighter ones lower the excess.
+    brighter = map_scores(("residual_map_excess",), maps, images, train_maps * 4, train_images)
+    assert brighter["residual_map_excess"][1] < scores["residual_map_excess"][1]
+
+
 @pytest.mark.slow
 def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     """The smoke profile writes one synthetic record per cell, resumes, and renders."""
@@ -128,6 +148,13 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     assert (tmp_path / "mri-synthetic-smoke" / f"{profile.heads[0]}.png").stat().st_size > 0
     # Resuming writes nothing new; the report says "synthetic" and shows every detector.
     assert run_synthetic_profile(profile, results, data_home=shared_data_home, log=print) == 0
+    # A profile that gains the residual-map scores refits and appends only those records.
+    grown = dataclasses.replace(profile, map_scores=tuple(MAP_SCORES))
+    assert run_synthetic_profile(grown, results, data_home=shared_data_home, log=print) == 2
+    records = read_results(results)
+    keys = [(r["detector"], r["config"]) for r in records]
+    assert len(set(keys)) == len(keys) == expected + len(MAP_SCORES)
+    assert {("skanogan", f"default/{name}") for name in MAP_SCORES} <= set(keys)
     text = "\n".join(render_synthetic(records, results.name))
     assert "synthetic" in text.lower() and "intensity_threshold" in text
     page = write_report([results], tmp_path / "docs" / "benchmarks.md")
