@@ -56,16 +56,22 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
     heads = sorted({r["fold"] for r in records})
     rows = sorted({name for name, _ in cells}, key=lambda n: (not n.startswith("skanogan"), n))
     lines += [
-        "| detector | " + " | ".join(f"{h} AUROC | {h} paired" for h in heads) + " |",
-        "|---" * (1 + 2 * len(heads)) + "|",
+        "| detector | "
+        + " | ".join(f"{h} AUROC | {h} paired" for h in heads)
+        + " | mean of heads AUROC |",
+        "|---" * (2 + 2 * len(heads)) + "|",
     ]
     for name in rows:
-        values = []
+        values, head_means = [], []
         for head in heads:
             group = cells.get((name, head), [])
             values.append(_mean_std([r["slice"]["auroc"] for r in group]))
             values.append(_mean_std([r["slice"]["paired"] for r in group]))
-        lines.append(f"| {name} | " + " | ".join(values) + " |")
+            if group:
+                head_means.append(np.mean([r["slice"]["auroc"] for r in group]))
+        # Every head counts once, whatever its number of seeds; a missing head shows as "–".
+        mean = f"{np.mean(head_means):.3f}" if len(head_means) == len(heads) else "–"
+        lines.append(f"| {name} | " + " | ".join(values) + f" | {mean} |")
 
     lines += [
         "",

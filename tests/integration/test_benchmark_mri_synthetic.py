@@ -157,6 +157,9 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     assert {("skanogan", f"default/{name}") for name in MAP_SCORES} <= set(keys)
     text = "\n".join(render_synthetic(records, results.name))
     assert "synthetic" in text.lower() and "intensity_threshold" in text
+    # One head here: the mean of heads is that head's AUROC.
+    knn = by_detector["KNN"]["slice"]
+    assert f"| KNN | {knn['auroc']:.3f} | {knn['paired']:.3f} | {knn['auroc']:.3f} |" in text
     page = write_report([results], tmp_path / "docs" / "benchmarks.md")
     assert f"mri-synthetic-smoke/{profile.heads[0]}.png)" in page
     assert (
