@@ -3,9 +3,10 @@
 - ``run --suite quality|mri|mri-synthetic|speed --profile quick|paper``: run a suite, resuming
   where its results file stops (``--detectors``, ``--datasets``, ``--ablations NAME…``,
   ``--weights NAME…``: a subset of the quality suite; naming no weight set leaves that part
-  out; ``--patients NAME…``: folds of the MRI suite). The quality suite also has
-  ``--profile ablation`` (MNIST's loss ablation), the synthetic-lesion suite
-  ``select-head|select-brain`` (its selection runs);
+  out; ``--patients NAME…``: folds of the MRI suite; ``--heads NAME…``: held-out heads of the
+  synthetic-lesion suite). The quality suite also has ``--profile ablation`` (MNIST's loss
+  ablation), the synthetic-lesion suite the profiles of
+  :data:`benchmarks.mri_synthetic.SYNTHETIC_PROFILES` (``select-*``: its selection runs);
 - ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
   0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
 - ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
@@ -37,6 +38,8 @@ def _run(args: argparse.Namespace) -> None:
             raise ValueError(f"--{option} applies to the quality suite only, not {args.suite!r}")
     if args.patients is not None and args.suite != "mri":
         raise ValueError(f"--patients applies to the mri suite only, not {args.suite!r}")
+    if args.heads is not None and args.suite != "mri-synthetic":
+        raise ValueError(f"--heads applies to the mri-synthetic suite only, not {args.suite!r}")
     if args.suite in ("mri", "speed") and args.profile not in ("quick", "paper"):
         raise ValueError(f"--profile must be quick or paper, got {args.profile!r}")
     if args.suite == "speed":
@@ -62,9 +65,12 @@ def _run(args: argparse.Namespace) -> None:
         )
     elif args.suite == "mri-synthetic":
         from benchmarks.mri_synthetic import SYNTHETIC_PROFILES, run_synthetic_profile
-        from benchmarks.runner import named_profile
+        from benchmarks.runner import named_profile, profile_subset
 
         profile = named_profile(SYNTHETIC_PROFILES, args.profile, args.suite)
+        if args.heads is not None:
+            heads = profile_subset("heads", args.heads, profile.heads, profile.name)
+            profile = dataclasses.replace(profile, heads=heads)
         written = run_synthetic_profile(profile, results, data_home=args.data_home, log=log)
     else:
         from benchmarks.runner import PROFILES, named_profile, profile_subset, run
@@ -214,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="mri suite: run only the folds of these held-out patients (to split a long "
         "profile over processes, each with its own --results file)",
+    )
+    run.add_argument(
+        "--heads",
+        nargs="+",
+        metavar="NAME",
+        help="mri-synthetic suite: run only the folds of these held-out healthy heads (to split "
+        "a long profile over processes, each with its own --results file)",
     )
     run.add_argument("--quiet", action="store_true", help="no line per cell")
     run.set_defaults(func=_run)

@@ -147,6 +147,16 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         preprocessing="brain",
         description="the quick profile with every volume skull-stripped by its brain mask",
     ),
+    # Chosen on the select-* profiles (mean of heads AUROC): skull-stripped, 200 epochs.
+    "quick-brain-long": dataclasses.replace(
+        _QUICK,
+        name="quick-brain-long",
+        preprocessing="brain",
+        settings=_LONG,
+        map_scores=tuple(MAP_SCORES),
+        description="the quick-brain profile at 200 epochs, with the residual-map scores: the "
+        "preprocessing and epochs chosen on the selection lesions",
+    ),
     "paper": dataclasses.replace(
         _QUICK,
         name="paper",

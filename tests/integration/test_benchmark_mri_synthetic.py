@@ -122,6 +122,27 @@ def test_residual_map_scores_look_inside_the_head_with_a_level_set_on_training_m
     assert brighter["residual_map_excess"][1] < scores["residual_map_excess"][1]
 
 
+def test_heads_option_keeps_those_folds(tmp_path, monkeypatch, capsys):
+    """--heads runs only the named held-out heads (in the profile's order); an unknown one, or
+    the option on another suite, is a one-line error."""
+    import benchmarks.mri_synthetic as synthetic
+    from benchmarks.__main__ import main
+
+    seen = []
+    monkeypatch.setattr(
+        synthetic, "run_synthetic_profile", lambda profile, *a, **k: seen.append(profile) or 0
+    )
+    results = str(tmp_path / "r.jsonl")
+    argv = ["run", "--suite", "mri-synthetic", "--profile", "quick", "--results", results]
+    assert main([*argv, "--quiet", "--heads", "slicer_mrhead_t1", "colin27_t1"]) == 0
+    assert seen[0].heads == ("colin27_t1", "slicer_mrhead_t1")
+    assert seen[0].image_size == SYNTHETIC_PROFILES["quick"].image_size
+    assert main([*argv, "--heads", "nobody"]) == 2
+    assert "--heads: nobody not in the quick profile" in capsys.readouterr().err
+    assert main(["run", "--suite", "mri", "--heads", "colin27_t1"]) == 2
+    assert "--heads applies to the mri-synthetic suite only" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     """The smoke profile writes one synthetic record per cell, resumes, and renders."""
