@@ -29,6 +29,9 @@ Protocol (``python -m benchmarks run --suite mri-synthetic``). Every result of t
   skanogan's residual ``|x - x_rec|`` and the saliency of its selected score; the
   ``intensity_threshold`` baseline, the distance of a pixel from the healthy intensity range
   (the 1st–99th percentiles of the training brains' pixels), which such studies found strong.
+- *Residual-map slice scores* (:data:`MAP_SCORES`, a profile's ``map_scores``): slice scores
+  this benchmark derives from skanogan's residual map, recorded beside its score types as
+  ``default/NAME``; candidates for lesions of a few pixels, not library scores.
 - Beside skanogan: the PyOD detectors of the MRI quick profile, the ``foreground_fraction``
   slice-position baseline and the intensity baseline (slice score: the mean of its map in the
   brain), 3 seeds.

@@ -177,6 +177,8 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     assert len(set(keys)) == len(keys) == expected + len(MAP_SCORES)
     assert {("skanogan", f"default/{name}") for name in MAP_SCORES} <= set(keys)
     text = "\n".join(render_synthetic(records, results.name))
+    assert "| skanogan residual_map_max (benchmark score of the residual map) |" in text
+    text = "\n".join(render_synthetic(records, results.name))
     assert "synthetic" in text.lower() and "intensity_threshold" in text
     # One head here: the mean of heads is that head's AUROC.
     knn = by_detector["KNN"]["slice"]
