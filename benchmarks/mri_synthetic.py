@@ -117,6 +117,8 @@ class SyntheticProfile:
     #: ``"head"``: slices as ``volumes_to_slices`` cuts them by default (head mask, skull kept);
     #: ``"brain"``: every volume skull-stripped with its brain mask, normalised inside the brain.
     preprocessing: str = "head"
+    #: The square window (mm) each slice is cut to before resizing (``volumes_to_slices``).
+    field_of_view: float = 240.0
     description: str = ""
 
 
@@ -186,6 +188,15 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         preprocessing="brain",
         description="for choices only: as select-brain, 200 epochs",
     ),
+    "select-brain-long-fov200": dataclasses.replace(
+        _SELECT,
+        name="select-brain-long-fov200",
+        settings=_LONG,
+        preprocessing="brain",
+        field_of_view=200.0,
+        description="for choices only: as select-brain-long, slices cut to 200 mm (6.25 mm "
+        "pixels at 32 px instead of 7.5 mm)",
+    ),
     "smoke": SyntheticProfile(
         name="smoke",
         image_size=16,
@@ -210,6 +221,7 @@ class SliceCut:
     lesion_seed: int
     lesions: LesionParams
     preprocessing: str
+    field_of_view: float
 
     @classmethod
     def of(cls, profile: SyntheticProfile) -> SliceCut:
@@ -286,6 +298,7 @@ def load_head_data(
         brain_masks=[brains[v] for v in train_ids] if stripped else None,
         outside_mask=outside,
         image_size=cut.image_size,
+        field_of_view=cut.field_of_view,
         volume_ids=list(train_ids),
     )
 
@@ -309,6 +322,7 @@ def load_head_data(
         brain_masks=[brain] * len(volumes) if stripped else None,
         outside_mask=outside,
         image_size=cut.image_size,
+        field_of_view=cut.field_of_view,
         min_tumour_voxels=MIN_LESION_VOXELS,
         volume_ids=ids,
     )
