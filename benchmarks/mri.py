@@ -69,6 +69,7 @@ from benchmarks.runner import (
     drop_torn_tail,
     environment,
     fit_and_score,
+    named_profile,
     profile_subset,
     read_results,
 )
@@ -583,9 +584,7 @@ def run_mri(
     FileNotFoundError
         If the ``brain_mri`` folder is not under ``data_home``.
     """
-    if profile_name not in MRI_PROFILES:
-        raise ValueError(f"profile must be one of {sorted(MRI_PROFILES)}, got {profile_name!r}")
-    profile = MRI_PROFILES[profile_name]
+    profile = named_profile(MRI_PROFILES, profile_name, "mri")
     if patients is not None:
         kept = profile_subset("patients", patients, profile.patients, profile_name)
         profile = dataclasses.replace(profile, patients=kept)

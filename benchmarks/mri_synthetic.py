@@ -144,19 +144,31 @@ _SELECT = dataclasses.replace(
 )
 # About as many training steps as the quality suite's MNIST fits (~450 slices, 64 a batch).
 _LONG = {"epochs": 200}
+_QUICK_BRAIN = dataclasses.replace(
+    _QUICK,
+    name="quick-brain",
+    preprocessing="brain",
+    description="the quick profile with every volume skull-stripped by its brain mask",
+)
+_SELECT_BRAIN = dataclasses.replace(
+    _SELECT,
+    name="select-brain",
+    preprocessing="brain",
+    description="for choices only: as select-head, every volume skull-stripped",
+)
+_SELECT_BRAIN_LONG = dataclasses.replace(
+    _SELECT_BRAIN,
+    name="select-brain-long",
+    settings=_LONG,
+    description="for choices only: as select-brain, 200 epochs",
+)
 SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
     "quick": _QUICK,
-    "quick-brain": dataclasses.replace(
-        _QUICK,
-        name="quick-brain",
-        preprocessing="brain",
-        description="the quick profile with every volume skull-stripped by its brain mask",
-    ),
+    "quick-brain": _QUICK_BRAIN,
     # Chosen on the select-* profiles (mean of heads AUROC): skull-stripped, 200 epochs.
     "quick-brain-long": dataclasses.replace(
-        _QUICK,
+        _QUICK_BRAIN,
         name="quick-brain-long",
-        preprocessing="brain",
         settings=_LONG,
         map_scores=tuple(MAP_SCORES),
         description="the quick-brain profile at 200 epochs, with the residual-map scores: the "
@@ -169,30 +181,17 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         description="64 px slices, 3 seeds, 15 epochs, skanogan's defaults otherwise",
     ),
     "select-head": _SELECT,
-    "select-brain": dataclasses.replace(
-        _SELECT,
-        name="select-brain",
-        preprocessing="brain",
-        description="for choices only: as select-head, every volume skull-stripped",
-    ),
+    "select-brain": _SELECT_BRAIN,
     "select-head-long": dataclasses.replace(
         _SELECT,
         name="select-head-long",
         settings=_LONG,
         description="for choices only: as select-head, 200 epochs",
     ),
-    "select-brain-long": dataclasses.replace(
-        _SELECT,
-        name="select-brain-long",
-        settings=_LONG,
-        preprocessing="brain",
-        description="for choices only: as select-brain, 200 epochs",
-    ),
+    "select-brain-long": _SELECT_BRAIN_LONG,
     "select-brain-long-fov200": dataclasses.replace(
-        _SELECT,
+        _SELECT_BRAIN_LONG,
         name="select-brain-long-fov200",
-        settings=_LONG,
-        preprocessing="brain",
         field_of_view=200.0,
         description="for choices only: as select-brain-long, slices cut to 200 mm (6.25 mm "
         "pixels at 32 px instead of 7.5 mm)",
@@ -614,10 +613,13 @@ def run_synthetic_profile(
                     else ("default",)
                 )
                 names = {c: c if c == "default" else f"default/{c}" for c in configs}
-                if all(
-                    cell_key("brain_mri_synthetic", head, detector, names[c], seed) in done
+                # A profile that gained configs refits, and writes only the new ones.
+                missing = {
+                    c
                     for c in configs
-                ):
+                    if cell_key("brain_mri_synthetic", head, detector, names[c], seed) not in done
+                }
+                if not missing:
                     continue
                 data = load_head_data(
                     folder,
@@ -652,9 +654,7 @@ def run_synthetic_profile(
                         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                     }
                     for config, values in scores.items()
-                    # A profile that gained configs refits, and writes only the new ones.
-                    if cell_key("brain_mri_synthetic", head, detector, names[config], seed)
-                    not in done
+                    if config in missing
                 ]
                 written += append_records(results, records)
                 for record in records:
