@@ -196,6 +196,12 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         description="for choices only: as select-brain-long, slices cut to 200 mm (6.25 mm "
         "pixels at 32 px instead of 7.5 mm)",
     ),
+    "select-brain-long-64": dataclasses.replace(
+        _SELECT_BRAIN_LONG,
+        name="select-brain-long-64",
+        image_size=64,
+        description="for choices only: as select-brain-long, 64 px slices (3.75 mm pixels)",
+    ),
     "smoke": SyntheticProfile(
         name="smoke",
         image_size=16,
