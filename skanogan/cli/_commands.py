@@ -62,8 +62,9 @@ _MRI_OPTIONS = {  # settings of skanogan.mri.volumes_to_slices
     "min_foreground": (float, "keep slices whose foreground covers this fraction of the window"),
     "normalization": (("percentile", "zscore"), "intensity normalisation on the foreground"),
     "outside_mask": (
-        ("keep", "background"),
-        "background: voxels outside the (brain) mask set to 0, stripping the skull",
+        ("auto", "keep", "background"),
+        "background: voxels outside the (brain) mask set to 0, stripping the skull; auto: "
+        "background with --brain-mask, keep without",
     ),
 }
 _KINDS = ("images", "array", "nifti")
@@ -116,7 +117,7 @@ def _fit(args: argparse.Namespace) -> None:
         args.inputs,
         kinds=args.kinds,
         key=getattr(args, "key", None),
-        nifti={name: getattr(args, name) for name in _MRI_OPTIONS if hasattr(args, name)},
+        nifti=_nifti_settings(args),
         brain_masks=getattr(args, "brain_mask", None),
     )
     detector = LatentRegularizedGAN(
@@ -297,7 +298,18 @@ def _add_input_options(parser: argparse.ArgumentParser, *, mri: bool, fit: bool)
     if fit:
         from skanogan.cli._inputs import nifti_defaults
 
-        _add_options(parser, _MRI_OPTIONS, nifti_defaults())
+        # Skull-stripping with the brain masks is what worked on the synthetic-lesion benchmark
+        # (docs/brain_mri.md); a model file records the setting it was fitted with.
+        defaults = {**nifti_defaults(), "outside_mask": "auto"}
+        _add_options(parser, _MRI_OPTIONS, defaults)
+
+
+def _nifti_settings(args: argparse.Namespace) -> dict:
+    """``mri fit``'s slicing settings; ``--outside-mask`` follows ``--brain-mask`` unless given."""
+    settings = {name: getattr(args, name) for name in _MRI_OPTIONS if hasattr(args, name)}
+    if settings.get("outside_mask") == "auto":
+        settings["outside_mask"] = "background" if args.brain_mask else "keep"
+    return settings
 
 
 def _add_options(parser: argparse._ActionsContainer, table: dict, defaults: dict) -> None:

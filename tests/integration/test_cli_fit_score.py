@@ -193,6 +193,7 @@ def test_mri_fit_and_score_with_masks_maps_and_montages(tmp_path):
     assert fitted.returncode == 0, fitted.stderr
     metadata = LatentRegularizedGAN.read_metadata(model)
     assert metadata["input"] == "nifti" and metadata["nifti"]["image_size"] == 16
+    assert metadata["nifti"]["outside_mask"] == "keep"  # "auto" without brain masks
 
     out, maps, pngs = tmp_path / "s.csv", tmp_path / "maps", tmp_path / "png"
     montages = importlib.util.find_spec("matplotlib") is not None
@@ -221,8 +222,9 @@ def test_mri_fit_and_score_with_masks_maps_and_montages(tmp_path):
 
 
 def test_mri_skull_stripped_round_trip(tmp_path, capsys):
-    """mri fit --brain-mask --outside-mask background: the model remembers both, mri score
-    strips the patient's slices the same way, and scoring without masks is refused."""
+    """mri fit --brain-mask strips the skull by default (--outside-mask auto): the model
+    remembers both, mri score strips the patient's slices the same way, and scoring without
+    masks is refused."""
     from skanogan.mri import volumes_to_slices
 
     def brain(head):
@@ -236,9 +238,8 @@ def test_mri_skull_stripped_round_trip(tmp_path, capsys):
         volumes.append(write_nifti(tmp_path / f"h{phase:g}.nii.gz", head))
         masks.append(write_nifti(tmp_path / f"h{phase:g}_brain.nii.gz", brain(head)))
     model = tmp_path / "stripped.safetensors"
-    strip = ["--outside-mask", "background"]
     fitted = main(["mri", "fit", *map(str, volumes[:2]), "--brain-mask", *map(str, masks[:2]),
-                   "-o", str(model), *strip, *MRI_TINY, *TINY])  # fmt: skip
+                   "-o", str(model), *MRI_TINY, *TINY])  # fmt: skip
     assert fitted == 0
     metadata = LatentRegularizedGAN.read_metadata(model)
     assert metadata["nifti"]["outside_mask"] == "background" and metadata["brain_masks"]
