@@ -7,6 +7,8 @@
   synthetic-lesion suite). The quality suite also has ``--profile ablation`` (MNIST's loss
   ablation), the synthetic-lesion suite the profiles of
   :data:`benchmarks.mri_synthetic.SYNTHETIC_PROFILES` (``select-*``: its selection runs);
+- ``merge PART… --results FILE``: the records of a profile split over processes (``--heads``,
+  ``--patients``, ``--detectors``…) appended to one results file, montages copied beside it;
 - ``report``: ``docs/benchmarks.md`` from every results file (``--legacy-paper-rows``: skanogan
   0.1.0's records as the paper's settings, see :mod:`benchmarks.configs`);
 - ``reproduce --results FILE --cell DATASET CLASS SEED``: refit one recorded skanogan cell and
@@ -40,7 +42,7 @@ def _run(args: argparse.Namespace) -> None:
         raise ValueError(f"--patients applies to the mri suite only, not {args.suite!r}")
     if args.heads is not None and args.suite != "mri-synthetic":
         raise ValueError(f"--heads applies to the mri-synthetic suite only, not {args.suite!r}")
-    if args.suite in ("mri", "speed") and args.profile not in ("quick", "paper"):
+    if args.suite == "speed" and args.profile not in ("quick", "paper"):
         raise ValueError(f"--profile must be quick or paper, got {args.profile!r}")
     if args.suite == "speed":
         from benchmarks import speed
@@ -134,6 +136,13 @@ def _report(args: argparse.Namespace) -> None:
     print(f"report written to {args.output}")
 
 
+def _merge(args: argparse.Namespace) -> None:
+    from benchmarks.runner import merge_results
+
+    written, skipped = merge_results(args.parts, Path(args.results))
+    print(f"{written} record(s) appended to {args.results}; {skipped} skipped, already there")
+
+
 def _reproduce(args: argparse.Namespace) -> None:
     from benchmarks.reproduce import TOLERANCE, reproduce
 
@@ -158,7 +167,7 @@ def _reproduce(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``python -m benchmarks``: ``run``, ``report`` and ``reproduce``."""
+    """The parser of ``python -m benchmarks``: ``run``, ``merge``, ``report``, ``reproduce``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Run the benchmarks and report them (from a clone of the repository).",
@@ -174,8 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         default="quick",
         help="quick or paper; the quality suite also has ablation (the MNIST loss ablation at "
-        "2,000 training normals), the mri-synthetic suite select-head and select-brain "
-        "(choices made on lesions that are not reported)",
+        "2,000 training normals), the mri-synthetic suite the profiles of "
+        "benchmarks.mri_synthetic.SYNTHETIC_PROFILES (select-*: choices made on lesions that "
+        "are not reported)",
     )
     run.add_argument(
         "--results",
@@ -230,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no line per cell")
     run.set_defaults(func=_run)
+    merge = commands.add_parser(
+        "merge", help="append the records of split runs (one results file each) to one file"
+    )
+    merge.add_argument("parts", nargs="+", metavar="PART", help="results files of the split run")
+    merge.add_argument(
+        "--results", required=True, help="the results file to append to (made if missing)"
+    )
+    merge.set_defaults(func=_merge)
     report = commands.add_parser(
         "report", help="markdown tables and plots from a results file (regenerated each time)"
     )

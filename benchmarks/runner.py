@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import threading
 import time
 import warnings
@@ -424,6 +425,54 @@ def drop_torn_tail(path: Path) -> None:
         results.seek(0)
         data = results.read()
         results.truncate(data.rfind(b"\n") + 1)
+
+
+def record_key(record: Mapping[str, Any]) -> str:
+    """The identity of a record of any JSON-lines suite: its suite and its :func:`cell_key`
+    (``class`` for the quality suite, ``fold`` for the MRI suites)."""
+    place = record["class"] if "class" in record else record["fold"]
+    cell = cell_key(record["dataset"], place, record["detector"], record["config"], record["seed"])
+    return json.dumps([record.get("suite", "quality"), cell])
+
+
+def merge_results(parts: Iterable[Path], results: Path) -> tuple[int, int]:
+    """Append to ``results`` the records of ``parts`` that it lacks, and their montages.
+
+    ``parts`` are the results files of one profile split over processes (``--heads``,
+    ``--patients``, ``--detectors``…). A record whose :func:`record_key` is already in
+    ``results`` (or in an earlier part) is skipped, so a merge can be repeated. The PNGs that a
+    suite writes beside a part (``PART/NAME.png``) are copied beside ``results`` when no file of
+    that name is there yet.
+
+    Returns
+    -------
+    written, skipped : int
+        Records appended, and records skipped as already present.
+    """
+    parts = [Path(p) for p in parts]
+    for part in parts:
+        if not part.is_file():
+            raise ValueError(f"no results file at {part}")
+        if part.resolve() == Path(results).resolve():
+            raise ValueError(f"{part} is the file merged into; name it once, as --results")
+    seen = {record_key(r) for r in read_results(results)}
+    new = []
+    for part in parts:
+        for record in read_results(part):
+            if record_key(record) not in seen:
+                seen.add(record_key(record))
+                new.append(record)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    drop_torn_tail(results)
+    written = append_records(results, new)
+    for part in parts:
+        for png in sorted(part.with_suffix("").glob("*.png")):
+            target = results.with_suffix("") / png.name
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(png, target)
+    total = sum(len(read_results(part)) for part in parts)
+    return written, total - written
 
 
 class PeakMemory:

@@ -518,3 +518,56 @@ def test_report_reads_the_paper_profile_first_and_leaves_out_other_tables(tmp_pa
         "mri-paper.jsonl",
         "speed-quick.json",
     ]
+
+
+def test_merge_appends_the_records_of_split_runs_once(tmp_path, capsys):
+    """merge joins the results files of a split profile (quality and MRI records alike), skips
+    what the target already holds, copies each part's montages without overwriting, and
+    refuses a missing part or the target named as a part."""
+
+    def record(fold, config, seed=0):
+        return {"suite": "mri-synthetic", "dataset": "brain_mri_synthetic", "fold": fold,
+                "detector": "skanogan", "config": config, "seed": seed}  # fmt: skip
+
+    quality = {"dataset": "digits", "class": 3, "detector": "KNN", "config": "default", "seed": 0}
+    parts = [tmp_path / "out-a.jsonl", tmp_path / "out-b.jsonl"]
+    parts[0].write_text("".join(json.dumps(r) + "\n" for r in [record("a", "x"), quality]))
+    parts[1].write_text("".join(json.dumps(r) + "\n" for r in [record("b", "x"), record("b", "y")]))
+    (tmp_path / "out-a").mkdir()
+    (tmp_path / "out-a" / "a.png").write_bytes(b"part a")
+    (tmp_path / "out-a" / "kept.png").write_bytes(b"part")
+    results = tmp_path / "results" / "merged.jsonl"
+    (tmp_path / "results" / "merged").mkdir(parents=True)
+    (tmp_path / "results" / "merged" / "kept.png").write_bytes(b"already there")
+    results.write_text(json.dumps(record("b", "y")) + "\n")
+
+    argv = ["merge", *map(str, parts), "--results", str(results)]
+    assert main(argv) == 0
+    assert "3 record(s) appended" in capsys.readouterr().out
+    merged = read_results(results)
+    assert len(merged) == 4 and merged[0] == record("b", "y")
+    assert {(r.get("fold"), r["config"]) for r in merged} == {
+        ("a", "x"), ("b", "x"), ("b", "y"), (None, "default")
+    }  # fmt: skip
+    assert (tmp_path / "results" / "merged" / "a.png").read_bytes() == b"part a"
+    assert (tmp_path / "results" / "merged" / "kept.png").read_bytes() == b"already there"
+    # A second merge writes nothing: every record is there.
+    assert main(argv) == 0
+    assert "0 record(s) appended" in capsys.readouterr().out and len(read_results(results)) == 4
+
+    assert main(["merge", str(tmp_path / "none.jsonl"), "--results", str(results)]) == 2
+    assert "no results file at" in capsys.readouterr().err
+    assert main(["merge", str(results), "--results", str(results)]) == 2
+    assert "is the file merged into" in capsys.readouterr().err
+    assert len(read_results(results)) == 4
+
+
+def test_an_unknown_mri_profile_is_refused_naming_the_profiles(tmp_path, capsys):
+    """The mri suite's profile table answers (its smoke profile included); speed has none."""
+    results = tmp_path / "r.jsonl"
+    assert main(["run", "--suite", "mri", "--profile", "bogus", "--results", str(results)]) == 2
+    error = capsys.readouterr().err
+    assert "--profile must be one of quick, paper, smoke for the mri suite" in error
+    assert main(["run", "--suite", "speed", "--profile", "bogus"]) == 2
+    assert "--profile must be quick or paper" in capsys.readouterr().err
+    assert not results.exists()
