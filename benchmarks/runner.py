@@ -449,18 +449,21 @@ def merge_results(parts: Iterable[Path], results: Path) -> tuple[int, int]:
     written, skipped : int
         Records appended, and records skipped as already present.
     """
-    parts = [Path(p) for p in parts]
+    parts, results = [Path(p) for p in parts], Path(results)
     for part in parts:
         if not part.is_file():
             raise ValueError(f"no results file at {part}")
-        if part.resolve() == Path(results).resolve():
+        if part.resolve() == results.resolve():
             raise ValueError(f"{part} is the file merged into; name it once, as --results")
     seen = {record_key(r) for r in read_results(results)}
-    new = []
+    new, skipped = [], 0
     for part in parts:
         for record in read_results(part):
-            if record_key(record) not in seen:
-                seen.add(record_key(record))
+            key = record_key(record)
+            if key in seen:
+                skipped += 1
+            else:
+                seen.add(key)
                 new.append(record)
     results.parent.mkdir(parents=True, exist_ok=True)
     drop_torn_tail(results)
@@ -471,8 +474,7 @@ def merge_results(parts: Iterable[Path], results: Path) -> tuple[int, int]:
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(png, target)
-    total = sum(len(read_results(part)) for part in parts)
-    return written, total - written
+    return written, skipped
 
 
 class PeakMemory:
