@@ -119,6 +119,9 @@ class SyntheticProfile:
     preprocessing: str = "head"
     #: The square window (mm) each slice is cut to before resizing (``volumes_to_slices``).
     field_of_view: float = 240.0
+    #: Train also on each training slice mirrored left–right (the brain is nearly symmetric, a
+    #: lesion is not): twice the slices from the same five volumes.
+    mirror: bool = False
     description: str = ""
 
 
@@ -196,6 +199,13 @@ SYNTHETIC_PROFILES: dict[str, SyntheticProfile] = {
         description="for choices only: as select-brain-long, slices cut to 200 mm (6.25 mm "
         "pixels at 32 px instead of 7.5 mm)",
     ),
+    "select-brain-long-mirror": dataclasses.replace(
+        _SELECT_BRAIN_LONG,
+        name="select-brain-long-mirror",
+        mirror=True,
+        description="for choices only: as select-brain-long, training also on every training "
+        "slice mirrored left–right",
+    ),
     "select-brain-long-64": dataclasses.replace(
         _SELECT_BRAIN_LONG,
         name="select-brain-long-64",
@@ -227,6 +237,7 @@ class SliceCut:
     lesions: LesionParams
     preprocessing: str
     field_of_view: float
+    mirror: bool
 
     @classmethod
     def of(cls, profile: SyntheticProfile) -> SliceCut:
@@ -350,9 +361,14 @@ def load_head_data(
             if radius > best_radius:
                 best, best_radius = lesion, radius
         slice_lesion.append(best)
+    train_images, train_brain = train.images, _model_masks(train, brains)
+    if cut.mirror:
+        # Rows of a slice run towards the subject's right (SliceSet): flipping them mirrors it.
+        train_images = np.concatenate([train_images, train_images[:, :, ::-1]])
+        train_brain = np.concatenate([train_brain, train_brain[:, :, ::-1]])
     return HeadData(
-        train_images=train.images,
-        train_brain=_model_masks(train, brains),
+        train_images=np.ascontiguousarray(train_images),
+        train_brain=np.ascontiguousarray(train_brain),
         test_images=test.images,
         test_brain=_model_masks(test, dict.fromkeys(ids, brain)),
         test_lesion=test.masks.astype(bool),
@@ -654,6 +670,7 @@ def run_synthetic_profile(
                         "lesion_params": dataclasses.asdict(profile.lesions),
                         "lesion_seed": profile.lesion_seed,
                         "preprocessing": profile.preprocessing,
+                        "mirror": profile.mirror,
                         "scores": [round(float(v), 6) for v in values],
                         "settings": profile.settings,
                         "environment": env,

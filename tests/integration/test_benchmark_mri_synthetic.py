@@ -212,3 +212,23 @@ def test_skull_stripped_preprocessing_keeps_only_the_brain(shared_data_home):
     assert (
         data.test_lesion[data.test_lesion].size and not (data.test_lesion & ~data.test_brain).any()
     )
+
+
+@pytest.mark.slow
+def test_mirror_adds_each_training_slice_flipped_left_right(shared_data_home):
+    """mirror=True trains on the slices and their left–right mirror; the test head is untouched."""
+    pytest.importorskip("nibabel", reason="the mri extra (nibabel) is absent")
+    from benchmarks.mri import brain_mri_folder
+    from benchmarks.mri_synthetic import SliceCut, load_head_data
+
+    profile = SYNTHETIC_PROFILES["smoke"]
+    folder, head = brain_mri_folder(shared_data_home), profile.heads[0]
+    plain = load_head_data(folder, head, SliceCut.of(profile))
+    mirrored = load_head_data(folder, head, SliceCut.of(dataclasses.replace(profile, mirror=True)))
+    n = len(plain.train_images)
+    assert mirrored.train_images.shape == (2 * n, *plain.train_images.shape[1:])
+    np.testing.assert_array_equal(mirrored.train_images[:n], plain.train_images)
+    # Rows run towards the subject's right: the mirror reverses them, not the columns.
+    np.testing.assert_array_equal(mirrored.train_images[n:], plain.train_images[:, :, ::-1])
+    np.testing.assert_array_equal(mirrored.train_brain[n:], plain.train_brain[:, :, ::-1])
+    np.testing.assert_array_equal(mirrored.test_images, plain.test_images)
