@@ -24,6 +24,15 @@ def _mean_std(values: list[float | None]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
 
 
+def _mean_ci(group: list[dict[str, Any]]) -> str:
+    """The seeds' 95 % bootstrap intervals of slice AUROC, their bounds averaged."""
+    bounds = [r["slice"]["auroc_ci"] for r in group if r["slice"].get("auroc_ci")]
+    if not bounds:
+        return ""
+    low, high = np.mean(bounds, axis=0)
+    return f" [{low:.2f}, {high:.2f}]"
+
+
 def _row_name(record: dict[str, Any]) -> str:
     if record["detector"] == "skanogan":
         score = record["config"].split("/")[-1]
@@ -47,10 +56,12 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
         f" generator: `benchmarks/lesions.py`, parameters {first['lesion_params']}, lesion seed "
         f"{first['lesion_seed']} ({len(first['lesions'])} lesioned copies per head, "
         f"{n_lesions} lesions in the first head). Profile `{first['profile']}`, settings "
-        f"{first['settings']}, preprocessing `{first.get('preprocessing', 'head')}`. Slice "
+        f"{first['settings']}, preprocessing `{first.get('preprocessing', 'head')}`"
+        f"{', training slices also mirrored left–right' if first.get('mirror') else ''}. Slice "
         "AUROC: lesioned slices against the lesion-free slices of the same lesioned copies of "
         "the head, from the lesioned slices' axial range; paired: share of lesioned slices "
-        "scored above their unmodified original. Mean ± std over seeds.",
+        "scored above their unmodified original. Mean ± std over seeds; [brackets]: 95 % "
+        "bootstrap intervals over slices, each seed's bounds averaged.",
         "",
     ]
     cells: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -68,7 +79,7 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
         values, head_means = [], []
         for head in heads:
             group = cells.get((name, head), [])
-            values.append(_mean_std([r["slice"]["auroc"] for r in group]))
+            values.append(_mean_std([r["slice"]["auroc"] for r in group]) + _mean_ci(group))
             values.append(_mean_std([r["slice"]["paired"] for r in group]))
             if group:
                 head_means.append(np.mean([r["slice"]["auroc"] for r in group]))

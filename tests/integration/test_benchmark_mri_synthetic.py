@@ -178,11 +178,15 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     assert {("skanogan", f"default/{name}") for name in MAP_SCORES} <= set(keys)
     text = "\n".join(render_synthetic(records, results.name))
     assert "| skanogan residual_map_max (benchmark score of the residual map) |" in text
-    text = "\n".join(render_synthetic(records, results.name))
     assert "synthetic" in text.lower() and "intensity_threshold" in text
-    # One head here: the mean of heads is that head's AUROC.
+    # One head here: the mean of heads is that head's AUROC; one seed: its own interval.
     knn = by_detector["KNN"]["slice"]
-    assert f"| KNN | {knn['auroc']:.3f} | {knn['paired']:.3f} | {knn['auroc']:.3f} |" in text
+    low, high = knn["auroc_ci"]
+    assert low <= knn["auroc"] <= high
+    assert (
+        f"| KNN | {knn['auroc']:.3f} [{low:.2f}, {high:.2f}] | {knn['paired']:.3f} | "
+        f"{knn['auroc']:.3f} |"
+    ) in text
     page = write_report([results], tmp_path / "docs" / "benchmarks.md")
     assert f"mri-synthetic-smoke/{profile.heads[0]}.png)" in page
     assert (
