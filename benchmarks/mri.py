@@ -69,6 +69,7 @@ from benchmarks.runner import (
     drop_torn_tail,
     environment,
     fit_and_score,
+    fold_cells,
     named_profile,
     profile_subset,
     read_results,
@@ -447,11 +448,7 @@ def run_mri_profile(
     """Run every cell of ``profile`` not yet in ``results``; returns the number of new records."""
     from skanogan.mri import volume_scores
 
-    done = {
-        cell_key(r["dataset"], r["fold"], r["detector"], r["config"], r["seed"])
-        for r in read_results(results)
-        if r.get("suite") == "mri"
-    }
+    done = fold_cells(read_results(results), "mri")
     folder = brain_mri_folder(data_home)
     results.parent.mkdir(parents=True, exist_ok=True)
     drop_torn_tail(results)

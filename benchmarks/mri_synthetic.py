@@ -77,6 +77,7 @@ from benchmarks.runner import (
     cell_key,
     drop_torn_tail,
     environment,
+    fold_cells,
     read_results,
 )
 
@@ -616,11 +617,7 @@ def run_synthetic_profile(
     log: Callable[[str], None] = print,
 ) -> int:
     """Run every cell of ``profile`` not yet in ``results``; returns the number of new records."""
-    done = {
-        cell_key(r["dataset"], r["fold"], r["detector"], r["config"], r["seed"])
-        for r in read_results(results)
-        if r.get("suite") == SUITE
-    }
+    done = fold_cells(read_results(results), SUITE)
     folder = brain_mri_folder(data_home)
     results.parent.mkdir(parents=True, exist_ok=True)
     drop_torn_tail(results)

@@ -341,6 +341,15 @@ def done_cells(records: Iterable[dict[str, Any]]) -> set[str]:
     }
 
 
+def fold_cells(records: Iterable[Mapping[str, Any]], suite: str) -> set[str]:
+    """The :func:`cell_key` of every record of ``suite``, an MRI suite whose cells are folds."""
+    return {
+        cell_key(r["dataset"], r["fold"], r["detector"], r["config"], r["seed"])
+        for r in records
+        if r.get("suite") == suite
+    }
+
+
 def pending(
     profile: Profile, done: set[str]
 ) -> Iterator[tuple[tuple[str, int, int, str, str, dict, tuple[str, ...]], dict[str, str]]]:
