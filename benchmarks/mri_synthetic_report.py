@@ -69,17 +69,28 @@ def render_synthetic(records: list[dict[str, Any]], source: str) -> list[str]:
         cells[(_row_name(record), record["fold"])].append(record)
     heads = sorted({r["fold"] for r in records})
     rows = sorted({name for name, _ in cells}, key=lambda n: (not n.startswith("skanogan"), n))
+    # AP at chance is the share of lesioned slices among the compared ones, head by head.
+    chance = {
+        r["fold"]: r["slice"]["n_lesioned"]
+        / (r["slice"]["n_lesioned"] + r["slice"]["n_lesion_free"])
+        for r in records
+    }
     lines += [
+        "Slice AP at chance (the share of lesioned slices): "
+        + ", ".join(f"{h} {chance[h]:.2f}" for h in heads)
+        + ".",
+        "",
         "| detector | "
-        + " | ".join(f"{h} AUROC | {h} paired" for h in heads)
+        + " | ".join(f"{h} AUROC | {h} AP | {h} paired" for h in heads)
         + " | mean of heads AUROC |",
-        "|---" * (2 + 2 * len(heads)) + "|",
+        "|---" * (2 + 3 * len(heads)) + "|",
     ]
     for name in rows:
         values, head_means = [], []
         for head in heads:
             group = cells.get((name, head), [])
             values.append(_mean_std([r["slice"]["auroc"] for r in group]) + _mean_ci(group))
+            values.append(_mean_std([r["slice"]["ap"] for r in group]))
             values.append(_mean_std([r["slice"]["paired"] for r in group]))
             if group:
                 head_means.append(np.mean([r["slice"]["auroc"] for r in group]))

@@ -182,9 +182,15 @@ def test_smoke_profile_end_to_end(shared_data_home, tmp_path):
     # One head here: the mean of heads is that head's AUROC; one seed: its own interval.
     knn = by_detector["KNN"]["slice"]
     low, high = knn["auroc_ci"]
+    share = knn["n_lesioned"] / (knn["n_lesioned"] + knn["n_lesion_free"])
+    assert (
+        f"Slice AP at chance (the share of lesioned slices): {profile.heads[0]} {share:.2f}."
+        in text
+    )
     assert low <= knn["auroc"] <= high
     assert (
-        f"| KNN | {knn['auroc']:.3f} [{low:.2f}, {high:.2f}] | {knn['paired']:.3f} | "
+        f"| KNN | {knn['auroc']:.3f} [{low:.2f}, {high:.2f}] | {knn['ap']:.3f} | "
+        f"{knn['paired']:.3f} | "
         f"{knn['auroc']:.3f} |"
     ) in text
     page = write_report([results], tmp_path / "docs" / "benchmarks.md")
