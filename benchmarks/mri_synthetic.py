@@ -368,8 +368,8 @@ def load_head_data(
         train_images = np.concatenate([train_images, train_images[:, :, ::-1]])
         train_brain = np.concatenate([train_brain, train_brain[:, :, ::-1]])
     return HeadData(
-        train_images=np.ascontiguousarray(train_images),
-        train_brain=np.ascontiguousarray(train_brain),
+        train_images=train_images,
+        train_brain=train_brain,
         test_images=test.images,
         test_brain=_model_masks(test, dict.fromkeys(ids, brain)),
         test_lesion=test.masks.astype(bool),
